@@ -1,0 +1,112 @@
+using System.Collections.Immutable;
+using System.Text.Json.Nodes;
+using Porter.Protocol.V1;
+using Porter.Server.Cni.Config;
+
+namespace Porter.Server.Attachments;
+
+/// <summary>
+/// How a setup request's addressing wishes reach the plugins: as runtimeConfig where a plugin declares the
+/// capability (the libcni way), otherwise the way Debian's 1.1.1 plugins also accept (args.cni.ips, CNI_ARGS MAC).
+/// </summary>
+public sealed record AttachmentPlan(
+    ImmutableArray<KeyValuePair<string, string>> CniArgs,
+    ImmutableDictionary<string, JsonNode> CapabilityArgs,
+    ImmutableDictionary<string, JsonNode> ConfigArgs)
+{
+    public static AttachmentPlan For(NetworkConfigList network, SetupRequest request)
+    {
+        var main = network.MainPlugin;
+        var cniArgs = ImmutableArray.CreateBuilder<KeyValuePair<string, string>>();
+        var capabilities = ImmutableDictionary.CreateBuilder<string, JsonNode>(StringComparer.Ordinal);
+        var configArgs = ImmutableDictionary.CreateBuilder<string, JsonNode>(StringComparer.Ordinal);
+
+        // What podman's CNI backend passed; dhcp's "provide: host-name fromArg K8S_POD_NAME" relies on it.
+        if (request.ContainerName.Length > 0)
+        {
+            cniArgs.Add(new("K8S_POD_NAMESPACE", request.ContainerName));
+            cniArgs.Add(new("K8S_POD_NAME", request.ContainerName));
+        }
+        cniArgs.Add(new("K8S_POD_INFRA_CONTAINER_ID", request.ContainerId));
+
+        var ips = RequestedAddresses(network, request);
+        if (ips.Count > 0)
+        {
+            var list = new JsonArray([.. ips.Select(ip => (JsonNode)JsonValue.Create(ip))]);
+            capabilities["ips"] = list;
+            if (!main.HasCapability("ips"))
+            {
+                configArgs["ips"] = list.DeepClone();
+            }
+        }
+
+        if (request.StaticMac.Length > 0)
+        {
+            var mac = RequestValidator.StaticMac(request.StaticMac);
+            if (main.Type == "ipvlan")
+            {
+                throw RequestValidator.Invalid(
+                    $"resource '{network.Name}' is ipvlan, whose interfaces share the parent's MAC address; a static MAC cannot be used with it");
+            }
+            capabilities["mac"] = JsonValue.Create(mac);
+            if (!main.HasCapability("mac"))
+            {
+                cniArgs.Add(new("MAC", mac));
+            }
+        }
+
+        var ports = PortMappings.Expand(request.PortMappings);
+        if (ports.Count > 0)
+        {
+            capabilities["portMappings"] = ports;
+        }
+        return new AttachmentPlan(cniArgs.ToImmutable(), capabilities.ToImmutable(), configArgs.ToImmutable());
+    }
+
+    /// <summary>
+    /// podman's static_ips are bare addresses, one per subnet. Each gets its subnet's prefix ("ip/prefix"), which
+    /// static IPAM requires; host-local also accepts a bare address when no subnet contains it.
+    /// </summary>
+    private static List<string> RequestedAddresses(NetworkConfigList network, SetupRequest request)
+    {
+        if (request.StaticIps.Count == 0)
+        {
+            return [];
+        }
+        if (request.StaticIps.Count > RequestValidator.MaxStaticIps)
+        {
+            throw RequestValidator.Invalid($"static_ips: {request.StaticIps.Count} addresses given; at most {RequestValidator.MaxStaticIps} are allowed");
+        }
+        var ipam = network.MainPlugin.IpamType;
+        switch (ipam)
+        {
+            case null:
+                throw RequestValidator.Invalid($"resource '{network.Name}' has no IPAM, so static IPs cannot be assigned on it");
+            case "dhcp":
+                throw RequestValidator.Invalid($"resource '{network.Name}' gets its addresses by DHCP; static IPs cannot be assigned on it");
+        }
+        var subnets = request.Network?.Subnets.Select(s => s.Subnet).ToList() ?? [];
+        var result = new List<string>();
+        foreach (var text in request.StaticIps)
+        {
+            var ip = RequestValidator.StaticIp(text);
+            var subnet = subnets.FirstOrDefault(s => IpPrefix.Contains(s, ip, out _));
+            if (subnet is not null)
+            {
+                IpPrefix.Contains(subnet, ip, out var prefix);
+                result.Add($"{ip}/{prefix}");
+            }
+            else if (ipam == "static")
+            {
+                throw RequestValidator.Invalid(
+                    $"static IP {ip} lies in none of the network's subnets; resource '{network.Name}' uses static IPAM, " +
+                    "which needs the prefix length: create the podman network with a --subnet that contains it");
+            }
+            else
+            {
+                result.Add(ip.ToString());
+            }
+        }
+        return result;
+    }
+}

@@ -1,0 +1,264 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Porter.Protocol.Grpc;
+using Porter.Protocol.V1;
+using Porter.Server.Authorization;
+using Porter.Server.Cni.Config;
+using Porter.Server.Cni.Invocation;
+using Porter.Server.Cni.Runtime;
+using Porter.Server.Cni.Types;
+using Porter.Server.Configuration;
+using Porter.Server.Identity;
+using Porter.Server.Namespaces;
+using Porter.Server.Netavark;
+using Porter.Server.Rpc;
+
+namespace Porter.Server.Attachments;
+
+/// <summary>
+/// The attach/detach workflow behind Create, Setup and Teardown: authorize, verify the namespace, run the CNI
+/// list, and keep the cache consistent whatever happens (a failed or abandoned ADD is undone before answering).
+/// </summary>
+public sealed class AttachmentService(
+    ConfigStore store,
+    CniRuntime runtime,
+    NetnsOpener opener,
+    KeyedLocks locks,
+    IHostApplicationLifetime lifetime,
+    ILogger<AttachmentService> logger)
+{
+    public async Task<CreateResponse> CreateAsync(CreateRequest request, CallContext call)
+    {
+        var (_, network) = Authorize(store.Current, call.Caller, request.Resource);
+        string version;
+        try
+        {
+            version = await runtime.NegotiateVersionAsync(network, call.Aborted).ConfigureAwait(false);
+        }
+        catch (CniException e)
+        {
+            throw new RpcException(StatusCode.FailedPrecondition, $"resource '{network.Name}' cannot be used: {e.Message}");
+        }
+        var ipam = network.MainPlugin.IpamType;
+        var podmanAssigns = request.Network is { } n && n.Subnets.Count > 0 && n.IpamDriver is "" or "host-local";
+        if (podmanAssigns && ipam is not ("static" or "host-local"))
+        {
+            var how = ipam is null ? "no IPAM at all" : $"{ipam} IPAM";
+            throw new RpcException(StatusCode.FailedPrecondition,
+                $"resource '{network.Name}' assigns addresses with {how}, but this network has subnets, so podman would " +
+                "assign addresses as well: create the network without --subnet");
+        }
+        var response = new CreateResponse { Resource = network.Name, CniVersion = version, IpamType = ipam ?? "" };
+        response.PluginTypes.AddRange(network.Plugins.Select(p => p.Type));
+        return response;
+    }
+
+    public async Task<SetupResponse> SetupAsync(SetupRequest request, CallContext call)
+    {
+        RequestValidator.ContainerId(request.ContainerId);
+        RequestValidator.ContainerName(request.ContainerName);
+        RequestValidator.InterfaceName(request.InterfaceName);
+        var (resource, network) = Authorize(store.Current, call.Caller, request.Resource);
+        var plan = AttachmentPlan.For(network, request);
+        using var netns = OpenNetns(call.Peer, request.NetnsPath);
+        var key = new AttachmentKey(call.Caller.Uid, resource.Name, request.ContainerId, request.InterfaceName);
+        using var held = await locks.AcquireAsync(key.LockKey, call.Aborted).ConfigureAwait(false);
+
+        // From here on the client's cancellation no longer stops the work: an ADD is finished or undone, never left half-made.
+        var stopping = lifetime.ApplicationStopping;
+        await ReleaseLeftoverAsync(key, netns, stopping).ConfigureAwait(false);
+
+        var rt = new RuntimeConf
+        {
+            ContainerId = key.ScopedContainerId,
+            NetNs = netns.ProcPath,
+            IfName = key.IfName,
+            Args = plan.CniArgs,
+            CapabilityArgs = plan.CapabilityArgs,
+            ConfigArgs = plan.ConfigArgs,
+        };
+        var annotations = new JsonObject
+        {
+            ["uid"] = call.Caller.Uid,
+            ["user"] = call.Caller.UserName,
+            ["pid"] = call.Caller.Pid,
+            ["resource"] = resource.Name,
+            ["containerId"] = request.ContainerId,
+            ["containerName"] = request.ContainerName,
+            ["callerNetns"] = request.NetnsPath,
+            ["netnsInode"] = netns.Inode,
+            ["created"] = DateTimeOffset.UtcNow.ToString("O", CultureInfo.InvariantCulture),
+        };
+
+        CniResult result;
+        try
+        {
+            result = await runtime.AddNetworkListAsync(network, rt, annotations, stopping).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is CniException or IOException)
+        {
+            var rollbackProblem = await RollbackAsync(network, rt, key).ConfigureAwait(false);
+            throw Failure(e, $"setup of {key} failed", rollbackProblem);
+        }
+        if (call.Aborted.IsCancellationRequested)
+        {
+            // Nobody will read the answer, and netavark never tears down a setup it saw fail: undo it now.
+            var rollbackProblem = await RollbackAsync(network, rt, key).ConfigureAwait(false);
+            logger.LogWarning("{Key}: the caller went away before setup finished; rolled back{Problem}", key,
+                rollbackProblem is null ? "" : $" (incompletely: {rollbackProblem})");
+            throw new RpcException(StatusCode.Cancelled, $"the caller went away before setup of {key} finished; it was rolled back");
+        }
+        var status = StatusBlockBuilder.Build(result, key.IfName);
+        logger.LogInformation("attached {Key} for {Caller} in netns {Netns}: {Addresses}", key, call.Caller.Describe(),
+            request.NetnsPath, string.Join(", ", status.Interfaces.SelectMany(i => i.Value.Subnets.Select(s => s.Ipnet))));
+        return new SetupResponse { Status = status };
+    }
+
+    public async Task<TeardownResponse> TeardownAsync(TeardownRequest request, CallContext call)
+    {
+        RequestValidator.Resource(request.Resource);
+        RequestValidator.ContainerId(request.ContainerId);
+        RequestValidator.InterfaceName(request.InterfaceName);
+        var key = new AttachmentKey(call.Caller.Uid, request.Resource, request.ContainerId, request.InterfaceName);
+        using var held = await locks.AcquireAsync(key.LockKey, call.Aborted).ConfigureAwait(false);
+        var response = new TeardownResponse();
+
+        // Only the caller's own attachments are found: the cache key carries their uid. No grant is needed to
+        // detach, so a revoked grant or a removed resource never strands an attachment.
+        var entry = runtime.Cache.Read(key.Resource, key.ScopedContainerId, key.IfName);
+        if (entry is null)
+        {
+            response.Warnings.Add($"nothing is attached for {key}");
+            return response;
+        }
+
+        OpenedNetns? netns = null;
+        var netnsPath = "";
+        try
+        {
+            netns = request.NetnsPath.Length == 0 ? null : opener.OpenIfExists(call.Peer, request.NetnsPath);
+            if (netns is not null && entry.Annotations["netnsInode"]?.GetValue<ulong>() == netns.Inode)
+            {
+                netnsPath = netns.ProcPath;
+            }
+            else if (netns is not null)
+            {
+                response.Warnings.Add($"netns {request.NetnsPath} is not the namespace {key} was attached in; only its addresses are released");
+            }
+        }
+        catch (NetnsException e)
+        {
+            response.Warnings.Add($"{e.Message}; only the addresses of {key} are released");
+        }
+
+        using (netns)
+        {
+            try
+            {
+                var list = NetworkConfigList.FromBytes(entry.Config, runtime.Cache.PathFor(entry.NetworkName, entry.ContainerId, entry.IfName));
+                await runtime.DelNetworkListAsync(list, entry.ToRuntimeConf(netnsPath), lifetime.ApplicationStopping).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is CniException or IOException or ConfigException)
+            {
+                throw Failure(e, $"teardown of {key} failed", null);
+            }
+        }
+        logger.LogInformation("detached {Key} for {Caller}{Note}", key, call.Caller.Describe(),
+            netnsPath.Length == 0 ? " (namespace gone or not the original: addresses released only)" : "");
+        return response;
+    }
+
+    private static (ResourceConfig Resource, NetworkConfigList Network) Authorize(ServerSnapshot snapshot, CallerIdentity caller, string name)
+    {
+        RequestValidator.Resource(name);
+        var resource = snapshot.Config.FindResource(name)
+            ?? throw new RpcException(StatusCode.NotFound, $"resource '{name}' is not configured on this server");
+        var decision = AccessPolicy.Decide(resource, caller);
+        if (!decision.Allowed)
+        {
+            throw new RpcException(StatusCode.PermissionDenied, decision.Reason);
+        }
+        return (resource, snapshot.Networks[resource.Name]);
+    }
+
+    private OpenedNetns OpenNetns(PeerProcess peer, string path)
+    {
+        try
+        {
+            return opener.Open(peer, path);
+        }
+        catch (NetnsException e)
+        {
+            throw new RpcException(e.Problem switch
+            {
+                NetnsProblem.NotFound => StatusCode.NotFound,
+                NetnsProblem.NotOwned => StatusCode.PermissionDenied,
+                NetnsProblem.CallerGone => StatusCode.Cancelled,
+                _ => StatusCode.InvalidArgument,
+            }, e.Message);
+        }
+    }
+
+    /// <summary>
+    /// An attachment recorded for this key is a leftover: an earlier run of the container that was never torn down
+    /// (crash, kill -9, reboot) or an ADD that never finished. Release it so the new setup starts clean.
+    /// </summary>
+    private async Task ReleaseLeftoverAsync(AttachmentKey key, OpenedNetns netns, CancellationToken cancellationToken)
+    {
+        var existing = runtime.Cache.Read(key.Resource, key.ScopedContainerId, key.IfName);
+        if (existing is null)
+        {
+            return;
+        }
+        var sameNamespace = existing.Annotations["netnsInode"]?.GetValue<ulong>() == netns.Inode;
+        if (existing.Complete && sameNamespace)
+        {
+            throw new RpcException(StatusCode.AlreadyExists, $"{key} is already attached in this network namespace; tear it down first");
+        }
+        logger.LogWarning("{Key}: releasing a leftover attachment from an earlier start ({State})", key,
+            existing.Complete ? "never torn down" : "setup never finished");
+        try
+        {
+            var list = NetworkConfigList.FromBytes(existing.Config, runtime.Cache.PathFor(existing.NetworkName, existing.ContainerId, existing.IfName));
+            await runtime.DelNetworkListAsync(list, existing.ToRuntimeConf(sameNamespace ? netns.ProcPath : ""), cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is CniException or IOException or ConfigException)
+        {
+            throw new RpcException(StatusCode.FailedPrecondition,
+                $"{key} has a leftover attachment from an earlier start that could not be released: {e.Message}");
+        }
+    }
+
+    /// <summary>DEL after a failed or abandoned ADD. Returns what went wrong, or null when everything was undone.</summary>
+    private async Task<string?> RollbackAsync(NetworkConfigList network, RuntimeConf rt, AttachmentKey key)
+    {
+        try
+        {
+            await runtime.DelNetworkListAsync(network, rt, CancellationToken.None).ConfigureAwait(false);
+            return null;
+        }
+        catch (Exception e) when (e is CniException or IOException)
+        {
+            logger.LogError("{Key}: rollback after a failed setup did not complete: {Error}", key, e.Message);
+            return e.Message;
+        }
+    }
+
+    private static RpcException Failure(Exception e, string context, string? rollbackProblem)
+    {
+        var status = e switch
+        {
+            CniTimeoutException => StatusCode.DeadlineExceeded,
+            CniException or ConfigException => StatusCode.FailedPrecondition,
+            _ => StatusCode.Internal,
+        };
+        var message = $"{context}: {e.Message}";
+        if (rollbackProblem is not null)
+        {
+            message += $" (undoing it failed too: {rollbackProblem})";
+        }
+        return new RpcException(status, message);
+    }
+}

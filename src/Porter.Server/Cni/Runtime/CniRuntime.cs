@@ -1,0 +1,194 @@
+using System.Text;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.Logging;
+using Porter.Server.Cni.Config;
+using Porter.Server.Cni.Invocation;
+using Porter.Server.Cni.Types;
+
+namespace Porter.Server.Cni.Runtime;
+
+public sealed record CniRuntimeOptions(string PluginDir, TimeSpan PluginTimeout, bool DumpEnv);
+
+/// <summary>
+/// Runs network configuration lists the way the CNI spec asks of a runtime (modelled on libcni): ADD in order
+/// with prevResult chaining, DEL in reverse with the cached result, name/cniVersion/runtimeConfig injected per plugin.
+/// It owns the result cache, and records progress after every plugin so that a crash mid-ADD can be undone.
+/// </summary>
+public sealed class CniRuntime(
+    PluginExecutor executor,
+    VersionNegotiator negotiator,
+    ResultCache cache,
+    Func<CniRuntimeOptions> options,
+    ILogger<CniRuntime> logger)
+{
+    /// <summary>bridge (ipMasq), portmap and firewall run iptables through PATH.</summary>
+    public const string PluginSearchPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+    public ResultCache Cache => cache;
+
+    /// <summary>The plugin binary for a type, which must be a regular executable file in the plugin directory.</summary>
+    public string LocatePlugin(string type)
+    {
+        var dir = options().PluginDir;
+        if (!CniNames.IsValidPluginType(type))
+        {
+            throw new CniException($"'{type}' is not a valid CNI plugin type");
+        }
+        var path = Path.Combine(dir, type);
+        var info = new FileInfo(path);
+        if (!info.Exists || (info.UnixFileMode & (UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute)) == 0)
+        {
+            throw new CniException($"CNI plugin '{type}' is not installed: no executable {path}");
+        }
+        return path;
+    }
+
+    public Task<string> NegotiateVersionAsync(NetworkConfigList list, CancellationToken cancellationToken) =>
+        negotiator.NegotiateAsync(list, LocatePlugin, options().PluginTimeout, cancellationToken);
+
+    /// <summary>
+    /// ADD the whole list. The cache entry is written before the first plugin runs and after each one, so on
+    /// failure (or a crash) it holds the partial result; the caller must then DEL to undo what was done.
+    /// </summary>
+    public async Task<CniResult> AddNetworkListAsync(NetworkConfigList list, RuntimeConf rt, JsonObject annotations, CancellationToken cancellationToken)
+    {
+        var version = await NegotiateVersionAsync(list, cancellationToken).ConfigureAwait(false);
+        var entry = new CacheEntry
+        {
+            NetworkName = list.Name,
+            ContainerId = rt.ContainerId,
+            IfName = rt.IfName,
+            Config = list.Bytes,
+            NetNs = rt.NetNs,
+            CniArgs = rt.Args,
+            CapabilityArgs = rt.CapabilityArgs,
+            ConfigArgs = rt.ConfigArgs,
+            Annotations = annotations,
+            Complete = false,
+        };
+        cache.Write(entry);
+
+        JsonObject? previous = null;
+        for (var i = 0; i < list.Plugins.Length; i++)
+        {
+            var plugin = list.Plugins[i];
+            var stdin = BuildPluginConfig(list, plugin, i, version, rt, previous);
+            var output = await InvokeAsync(plugin, "ADD", rt, stdin, cancellationToken).ConfigureAwait(false);
+            previous = ParseResultObject(plugin, output);
+            entry = entry with { Result = previous };
+            cache.Write(entry);
+        }
+        var result = ParseResult(list.Plugins[^1], previous!);
+        cache.Write(entry with { Complete = true });
+        return result;
+    }
+
+    /// <summary>DEL the list in reverse order with the cached result as prevResult, then forget the attachment.</summary>
+    public async Task DelNetworkListAsync(NetworkConfigList list, RuntimeConf rt, CancellationToken cancellationToken)
+    {
+        var cached = cache.Read(list.Name, rt.ContainerId, rt.IfName);
+        var version = await NegotiateVersionAsync(list, cancellationToken).ConfigureAwait(false);
+        for (var i = list.Plugins.Length - 1; i >= 0; i--)
+        {
+            var plugin = list.Plugins[i];
+            var stdin = BuildPluginConfig(list, plugin, i, version, rt, cached?.Result);
+            await InvokeAsync(plugin, "DEL", rt, stdin, cancellationToken).ConfigureAwait(false);
+        }
+        cache.Delete(list.Name, rt.ContainerId, rt.IfName);
+    }
+
+    /// <summary>
+    /// The stdin of one plugin: its own object with the list's name and the negotiated cniVersion, runtimeConfig for
+    /// the capabilities it declares, and prevResult. "capabilities" itself is removed as the spec asks.
+    /// </summary>
+    public static byte[] BuildPluginConfig(NetworkConfigList list, PluginConfig plugin, int index, string version, RuntimeConf rt, JsonObject? prevResult)
+    {
+        var conf = plugin.ToJsonObject();
+        conf["name"] = list.Name;
+        conf["cniVersion"] = version;
+        conf.Remove("capabilities");
+        var runtimeConfig = new JsonObject();
+        foreach (var (capability, enabled) in plugin.Capabilities.OrderBy(kv => kv.Key, StringComparer.Ordinal))
+        {
+            if (enabled && rt.CapabilityArgs.TryGetValue(capability, out var value))
+            {
+                runtimeConfig[capability] = value.DeepClone();
+            }
+        }
+        if (runtimeConfig.Count > 0)
+        {
+            conf["runtimeConfig"] = runtimeConfig;
+        }
+        else
+        {
+            conf.Remove("runtimeConfig");
+        }
+        if (index == 0 && !rt.ConfigArgs.IsEmpty)
+        {
+            var args = conf["args"] as JsonObject ?? [];
+            var cni = args["cni"] as JsonObject ?? [];
+            foreach (var (key, value) in rt.ConfigArgs)
+            {
+                cni[key] = value.DeepClone();
+            }
+            args["cni"] = cni;
+            conf["args"] = args;
+        }
+        if (prevResult is not null)
+        {
+            conf["prevResult"] = prevResult.DeepClone();
+        }
+        else
+        {
+            conf.Remove("prevResult");
+        }
+        return Encoding.UTF8.GetBytes(conf.ToJsonString());
+    }
+
+    private async Task<byte[]> InvokeAsync(PluginConfig plugin, string command, RuntimeConf rt, byte[] stdin, CancellationToken cancellationToken)
+    {
+        var settings = options();
+        KeyValuePair<string, string>[] environment =
+        [
+            new("CNI_COMMAND", command),
+            new("CNI_CONTAINERID", rt.ContainerId),
+            new("CNI_NETNS", rt.NetNs),
+            new("CNI_IFNAME", rt.IfName),
+            new("CNI_ARGS", rt.FormatCniArgs()),
+            new("CNI_PATH", settings.PluginDir),
+            new("PATH", PluginSearchPath),
+        ];
+        if (settings.DumpEnv)
+        {
+            logger.LogInformation("exec {Type} {Command}: {Env} stdin={Stdin}", plugin.Type, command,
+                string.Join(' ', environment.Select(kv => $"{kv.Key}={kv.Value}")), Encoding.UTF8.GetString(stdin));
+        }
+        var invocation = new PluginInvocation(plugin.Type, LocatePlugin(plugin.Type), command, environment, stdin, settings.PluginTimeout);
+        return await executor.ExecAsync(invocation, cancellationToken).ConfigureAwait(false);
+    }
+
+    private static JsonObject ParseResultObject(PluginConfig plugin, byte[] output)
+    {
+        try
+        {
+            return JsonNode.Parse(output) as JsonObject
+                ?? throw new CniException($"CNI plugin '{plugin.Type}' returned a result that is not a JSON object");
+        }
+        catch (System.Text.Json.JsonException e)
+        {
+            throw new CniException($"CNI plugin '{plugin.Type}' returned unreadable JSON: {e.Message}", e);
+        }
+    }
+
+    private static CniResult ParseResult(PluginConfig plugin, JsonObject raw)
+    {
+        try
+        {
+            return CniResult.Parse(raw);
+        }
+        catch (FormatException e)
+        {
+            throw new CniException($"CNI plugin '{plugin.Type}' returned a malformed result: {e.Message}", e);
+        }
+    }
+}

@@ -1,0 +1,169 @@
+using System.Runtime.InteropServices;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Porter.Server.Attachments;
+using Porter.Server.Cni.Invocation;
+using Porter.Server.Cni.Runtime;
+using Porter.Server.Configuration;
+using Porter.Server.Identity;
+using Porter.Server.Namespaces;
+using Porter.Server.Native;
+using Porter.Server.Rpc;
+
+namespace Porter.Server.Hosting;
+
+/// <summary>
+/// Builds and runs the daemon: an empty ASP.NET Core host (no configuration sources, no default endpoints) whose
+/// only listener is the unix socket prepared by <see cref="ListenSocket"/>, speaking HTTP/2 to the gRPC dispatcher.
+/// </summary>
+public static class ServerHost
+{
+    public static async Task<int> RunAsync(CommandLine cli, ServerSnapshot snapshot, IReadOnlyList<string> warnings, UserDatabase users)
+    {
+        var config = snapshot.Config;
+        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions
+        {
+            ContentRootPath = AppContext.BaseDirectory,
+            EnvironmentName = Environments.Production,
+        });
+        ConfigureLogging(builder.Logging, config.Log.Level);
+
+        using var bootLoggerFactory = LoggerFactory.Create(l => ConfigureLogging(l, config.Log.Level));
+        var boot = bootLoggerFactory.CreateLogger("net-porter-server");
+        foreach (var warning in warnings)
+        {
+            boot.LogWarning("{Warning}", warning);
+        }
+
+        PrepareStateDirectory(config.StateDir);
+        var listen = ListenSocket.Open(config.DomainSocket, users, boot);
+
+        var store = new ConfigStore(snapshot, cli.ConfigPath, users);
+        var services = builder.Services;
+        services.AddSingleton(users);
+        services.AddSingleton(store);
+        services.AddSingleton<CallerResolver>();
+        services.AddSingleton<PluginExecutor>();
+        services.AddSingleton<VersionNegotiator>();
+        services.AddSingleton(new ResultCache(Path.Combine(config.StateDir, "cni")));
+        services.AddSingleton<Func<CniRuntimeOptions>>(() =>
+        {
+            var current = store.Current.Config;
+            return new CniRuntimeOptions(current.CniPluginDir, current.PluginTimeout, current.Log.DumpEnv);
+        });
+        services.AddSingleton<CniRuntime>();
+        services.AddSingleton<NetnsOpener>();
+        services.AddSingleton<KeyedLocks>();
+        services.AddSingleton<AttachmentService>();
+        services.AddSingleton<PorterService>();
+        services.AddSingleton<GrpcDispatcher>();
+
+        builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.Limits.MaxRequestBodySize = GrpcDispatcher.MaxRequestMessageSize + 5;
+            kestrel.Limits.MaxRequestHeadersTotalSize = 16 * 1024;
+            kestrel.Limits.RequestHeadersTimeout = TimeSpan.FromSeconds(10);
+            kestrel.Limits.KeepAliveTimeout = TimeSpan.FromSeconds(30);
+            kestrel.Limits.Http2.MaxStreamsPerConnection = 16;
+            kestrel.ListenHandle((ulong)listen.Fd, options => options.Protocols = HttpProtocols.Http2);
+        });
+
+        var app = builder.Build();
+        var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("net-porter-server");
+        var dispatcher = app.Services.GetRequiredService<GrpcDispatcher>();
+        app.Services.GetRequiredService<PorterService>().Register(dispatcher);
+        app.Run(dispatcher.HandleAsync);
+
+        using var hangup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, context =>
+        {
+            context.Cancel = true;
+            SystemdNotify.Send("RELOADING=1");
+            var (applied, messages) = store.Reload();
+            foreach (var message in messages)
+            {
+                logger.Log(applied ? LogLevel.Warning : LogLevel.Error, "{Message}", message);
+            }
+            if (applied)
+            {
+                logger.LogInformation("configuration reloaded: {Count} resources", store.Current.Config.Resources.Length);
+            }
+            SystemdNotify.Send("READY=1");
+        });
+
+        var lifetime = app.Services.GetRequiredService<IHostApplicationLifetime>();
+        lifetime.ApplicationStarted.Register(() =>
+        {
+            logger.LogInformation("net-porter-server {Version} listening on {Socket}; {Count} resources from {Config}",
+                PorterService.ServerVersion, listen.Description, config.Resources.Length, config.SourcePath);
+            SystemdNotify.Send($"READY=1\nSTATUS=listening on {listen.Description}");
+            _ = ProbeResourcesAsync(app.Services.GetRequiredService<CniRuntime>(), store, logger);
+        });
+        lifetime.ApplicationStopping.Register(() => SystemdNotify.Send("STOPPING=1"));
+        lifetime.ApplicationStopped.Register(listen.RemoveFile);
+
+        await app.RunAsync().ConfigureAwait(false);
+        return 0;
+    }
+
+    public static void ConfigureLogging(ILoggingBuilder logging, LogLevel level)
+    {
+        logging.ClearProviders();
+        if (Environment.GetEnvironmentVariable("JOURNAL_STREAM") is { Length: > 0 })
+        {
+            logging.AddSystemdConsole();
+        }
+        else
+        {
+            logging.AddSimpleConsole(o =>
+            {
+                o.SingleLine = true;
+                o.TimestampFormat = "HH:mm:ss.fff ";
+                o.IncludeScopes = false;
+            });
+        }
+        logging.SetMinimumLevel(level);
+        // Kestrel and hosting chatter only when debugging.
+        logging.AddFilter("Microsoft", level <= LogLevel.Debug ? level : LogLevel.Warning);
+    }
+
+    /// <summary>The state directory holds IPAM allocations and every attachment: root-only, and refused if anyone else owns it.</summary>
+    private static void PrepareStateDirectory(string path)
+    {
+        Directory.CreateDirectory(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        if (Libc.StatxCall(Libc.AT_FDCWD, path, Libc.AT_SYMLINK_NOFOLLOW, Libc.STATX_BASIC_STATS, out var st) != 0 ||
+            (st.Mode & Libc.S_IFMT) != Libc.S_IFDIR)
+        {
+            throw new StartupException($"state_dir {path} is not a directory");
+        }
+        if (st.Uid != 0)
+        {
+            throw new StartupException($"state_dir {path} is owned by uid {st.Uid}; it must belong to root");
+        }
+        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+    }
+
+    /// <summary>Checks at start-up that every resource's plugins are installed and agree on a version, so problems show in the log early.</summary>
+    private static async Task ProbeResourcesAsync(CniRuntime runtime, ConfigStore store, ILogger logger)
+    {
+        var snapshot = store.Current;
+        foreach (var resource in snapshot.Config.Resources)
+        {
+            var network = snapshot.Networks[resource.Name];
+            try
+            {
+                var version = await runtime.NegotiateVersionAsync(network, CancellationToken.None).ConfigureAwait(false);
+                logger.LogInformation("resource {Resource}: {Plugins} at CNI {Version}", resource.Name,
+                    string.Join(" + ", network.Plugins.Select(p => p.IpamType is null ? p.Type : $"{p.Type}({p.IpamType})")), version);
+            }
+            catch (CniException e)
+            {
+                logger.LogWarning("resource {Resource} is not usable yet: {Error}", resource.Name, e.Message);
+            }
+        }
+    }
+}

@@ -1,0 +1,31 @@
+using Microsoft.Win32.SafeHandles;
+using Porter.Server.Native;
+
+namespace Porter.Server.Identity;
+
+/// <summary>
+/// The process on the other end of a connection: its kernel credentials and, where the kernel offers it,
+/// a pidfd that keeps "pid N" meaning this very process for as long as we hold it.
+/// </summary>
+public sealed class PeerProcess(PeerCredentials credentials, SafeFileHandle? pidfd) : IDisposable
+{
+    public PeerCredentials Credentials { get; } = credentials;
+    public SafeFileHandle? Pidfd { get; } = pidfd;
+    public int Pid => Credentials.Pid;
+
+    /// <summary>
+    /// True while the peer is still running. With a pidfd this is exact; without one (kernels before 6.5) it is
+    /// checked by the owner of /proc/PID, which a reused pid would only match if the same user started it.
+    /// </summary>
+    public bool IsAlive()
+    {
+        if (Pidfd is { IsInvalid: false } fd)
+        {
+            return Libc.PidfdSendSignal((int)fd.DangerousGetHandle(), 0) == 0;
+        }
+        return Libc.StatxCall(Libc.AT_FDCWD, $"/proc/{Pid}", 0, Libc.STATX_BASIC_STATS, out var st) == 0
+            && st.Uid == Credentials.Uid;
+    }
+
+    public void Dispose() => Pidfd?.Dispose();
+}

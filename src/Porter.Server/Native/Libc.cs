@@ -1,0 +1,222 @@
+using System.Runtime.InteropServices;
+
+namespace Porter.Server.Native;
+
+/// <summary>
+/// The few libc calls .NET does not wrap. Only syscalls whose numbers are the same on every 64-bit Linux
+/// architecture are called through syscall(2); the rest go through their glibc wrappers.
+/// </summary>
+internal static unsafe partial class Libc
+{
+    public const int O_RDONLY = 0x0;
+    public const int O_NONBLOCK = 0x800;
+    public const int O_DIRECTORY = 0x10000;
+    public const int O_NOFOLLOW = 0x20000;
+    public const int O_CLOEXEC = 0x80000;
+    public const int O_PATH = 0x200000;
+
+    public const int AT_FDCWD = -100;
+    public const int AT_EMPTY_PATH = 0x1000;
+    public const int AT_SYMLINK_NOFOLLOW = 0x100;
+
+    public const ulong RESOLVE_NO_XDEV = 0x01;
+    public const ulong RESOLVE_NO_MAGICLINKS = 0x02;
+    public const ulong RESOLVE_NO_SYMLINKS = 0x04;
+    public const ulong RESOLVE_BENEATH = 0x08;
+    public const ulong RESOLVE_IN_ROOT = 0x10;
+
+    public const int ENOENT = 2;
+    public const int ESRCH = 3;
+    public const int EINTR = 4;
+    public const int EACCES = 13;
+    public const int ENOTDIR = 20;
+    public const int ELOOP = 40;
+    public const int ENAMETOOLONG = 36;
+    public const int ERANGE = 34;
+    public const int EXDEV = 18;
+    public const int ENOPROTOOPT = 92;
+    public const int ENOSYS = 38;
+    public const int EAGAIN = 11;
+
+    // linux/nsfs.h: _IO(0xb7, n)
+    public const nuint NS_GET_USERNS = 0xb701;
+    public const nuint NS_GET_NSTYPE = 0xb703;
+    public const nuint NS_GET_OWNER_UID = 0xb704;
+    public const int CLONE_NEWNET = 0x40000000;
+    public const long NSFS_MAGIC = 0x6e736673;
+
+    public const uint S_IFMT = 0xF000;
+    public const uint S_IFSOCK = 0xC000;
+    public const uint S_IFLNK = 0xA000;
+    public const uint S_IFREG = 0x8000;
+    public const uint S_IFBLK = 0x6000;
+    public const uint S_IFDIR = 0x4000;
+    public const uint S_IFCHR = 0x2000;
+    public const uint S_IFIFO = 0x1000;
+
+    public const uint STATX_BASIC_STATS = 0x7ff;
+
+    private const long SYS_pidfd_send_signal = 424;
+    private const long SYS_pidfd_open = 434;
+    private const long SYS_openat2 = 437;
+
+    [StructLayout(LayoutKind.Sequential)]
+    public struct OpenHow
+    {
+        public ulong Flags;
+        public ulong Mode;
+        public ulong Resolve;
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
+    public struct StatxTimestamp
+    {
+        public long Sec;
+        public uint Nsec;
+        public int Reserved;
+    }
+
+    /// <summary>struct statx: the same layout on every architecture, unlike struct stat.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    public struct Statx
+    {
+        public uint Mask;
+        public uint Blksize;
+        public ulong Attributes;
+        public uint Nlink;
+        public uint Uid;
+        public uint Gid;
+        public ushort Mode;
+        public ushort Spare0;
+        public ulong Ino;
+        public ulong Size;
+        public ulong Blocks;
+        public ulong AttributesMask;
+        public StatxTimestamp Atime;
+        public StatxTimestamp Btime;
+        public StatxTimestamp Ctime;
+        public StatxTimestamp Mtime;
+        public uint RdevMajor;
+        public uint RdevMinor;
+        public uint DevMajor;
+        public uint DevMinor;
+        public fixed ulong Spare2[14];
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
+    public struct Passwd
+    {
+        public IntPtr Name;
+        public IntPtr Password;
+        public uint Uid;
+        public uint Gid;
+        public IntPtr Gecos;
+        public IntPtr Dir;
+        public IntPtr Shell;
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
+    public struct Group
+    {
+        public IntPtr Name;
+        public IntPtr Password;
+        public uint Gid;
+        public IntPtr Members;
+    }
+
+    [LibraryImport("libc", EntryPoint = "syscall", SetLastError = true)]
+    private static partial long SyscallOpenat2(long number, int dirfd, [MarshalAs(UnmanagedType.LPUTF8Str)] string path, ref OpenHow how, nuint size);
+
+    [LibraryImport("libc", EntryPoint = "syscall", SetLastError = true)]
+    private static partial long SyscallPidfdOpen(long number, int pid, uint flags);
+
+    [LibraryImport("libc", EntryPoint = "syscall", SetLastError = true)]
+    private static partial long SyscallPidfdSendSignal(long number, int pidfd, int signal, IntPtr info, uint flags);
+
+    public static int Openat2(int dirfd, string path, ref OpenHow how) =>
+        (int)SyscallOpenat2(SYS_openat2, dirfd, path, ref how, (nuint)sizeof(OpenHow));
+
+    public static int PidfdOpen(int pid) => (int)SyscallPidfdOpen(SYS_pidfd_open, pid, 0);
+
+    public static int PidfdSendSignal(int pidfd, int signal) =>
+        (int)SyscallPidfdSendSignal(SYS_pidfd_send_signal, pidfd, signal, IntPtr.Zero, 0);
+
+    [LibraryImport("libc", EntryPoint = "open", SetLastError = true)]
+    public static partial int Open([MarshalAs(UnmanagedType.LPUTF8Str)] string path, int flags, uint mode);
+
+    [LibraryImport("libc", EntryPoint = "openat", SetLastError = true)]
+    public static partial int Openat(int dirfd, [MarshalAs(UnmanagedType.LPUTF8Str)] string path, int flags, uint mode);
+
+    [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
+    public static partial int Close(int fd);
+
+    [LibraryImport("libc", EntryPoint = "statx", SetLastError = true)]
+    public static partial int StatxCall(int dirfd, [MarshalAs(UnmanagedType.LPUTF8Str)] string path, int flags, uint mask, out Statx buffer);
+
+    [LibraryImport("libc", EntryPoint = "fstatfs", SetLastError = true)]
+    private static partial int FstatfsCall(int fd, byte* buffer);
+
+    /// <summary>f_type of the filesystem an fd lives on (the first word of struct statfs on 64-bit Linux).</summary>
+    public static int FstatfsType(int fd, out long fsType)
+    {
+        var buffer = stackalloc byte[256];
+        var rc = FstatfsCall(fd, buffer);
+        fsType = rc == 0 ? *(long*)buffer : 0;
+        return rc;
+    }
+
+    [LibraryImport("libc", EntryPoint = "ioctl", SetLastError = true)]
+    public static partial int Ioctl(int fd, nuint request);
+
+    [LibraryImport("libc", EntryPoint = "ioctl", SetLastError = true)]
+    public static partial int Ioctl(int fd, nuint request, out uint value);
+
+    [LibraryImport("libc", EntryPoint = "fchown", SetLastError = true)]
+    public static partial int Fchown(int fd, uint owner, uint group);
+
+    [LibraryImport("libc", EntryPoint = "lchown", SetLastError = true)]
+    public static partial int Lchown([MarshalAs(UnmanagedType.LPUTF8Str)] string path, uint owner, uint group);
+
+    [LibraryImport("libc", EntryPoint = "chmod", SetLastError = true)]
+    public static partial int Chmod([MarshalAs(UnmanagedType.LPUTF8Str)] string path, uint mode);
+
+    [LibraryImport("libc", EntryPoint = "fsync", SetLastError = true)]
+    public static partial int Fsync(int fd);
+
+    [LibraryImport("libc", EntryPoint = "dup", SetLastError = true)]
+    public static partial int Dup(int fd);
+
+    [LibraryImport("libc", EntryPoint = "getpwuid_r", SetLastError = true)]
+    public static partial int GetpwuidR(uint uid, out Passwd pwd, byte* buffer, nuint size, out IntPtr result);
+
+    [LibraryImport("libc", EntryPoint = "getpwnam_r", SetLastError = true)]
+    public static partial int GetpwnamR([MarshalAs(UnmanagedType.LPUTF8Str)] string name, out Passwd pwd, byte* buffer, nuint size, out IntPtr result);
+
+    [LibraryImport("libc", EntryPoint = "getgrgid_r", SetLastError = true)]
+    public static partial int GetgrgidR(uint gid, out Group grp, byte* buffer, nuint size, out IntPtr result);
+
+    [LibraryImport("libc", EntryPoint = "getgrnam_r", SetLastError = true)]
+    public static partial int GetgrnamR([MarshalAs(UnmanagedType.LPUTF8Str)] string name, out Group grp, byte* buffer, nuint size, out IntPtr result);
+
+    [LibraryImport("libc", EntryPoint = "getgrouplist", SetLastError = true)]
+    public static partial int Getgrouplist([MarshalAs(UnmanagedType.LPUTF8Str)] string user, uint group, uint* groups, ref int ngroups);
+
+    [LibraryImport("libc", EntryPoint = "getsockopt", SetLastError = true)]
+    public static partial int Getsockopt(int fd, int level, int option, byte* value, ref uint length);
+
+    public static int LastErrno => Marshal.GetLastPInvokeError();
+
+    public static string ErrorText(int errno) => Marshal.GetPInvokeErrorMessage(errno);
+
+    public static string FileTypeName(uint mode) => (mode & S_IFMT) switch
+    {
+        S_IFSOCK => "a socket",
+        S_IFLNK => "a symbolic link",
+        S_IFREG => "a regular file",
+        S_IFBLK => "a block device",
+        S_IFDIR => "a directory",
+        S_IFCHR => "a character device",
+        S_IFIFO => "a FIFO",
+        _ => "an unknown kind of file",
+    };
+}
