@@ -18,6 +18,18 @@ public sealed class VersionNegotiator(PluginExecutor executor)
 
     public async Task<string> NegotiateAsync(NetworkConfigList list, Func<string, string> locate, TimeSpan timeout, CancellationToken cancellationToken)
     {
+        var types = list.Plugins.SelectMany(p => p.IpamType is null ? [p.Type] : new[] { p.Type, p.IpamType }).Distinct();
+        var supported = new List<(string Type, ImmutableArray<CniVersion> Versions)>();
+        foreach (var type in types)
+        {
+            supported.Add((type, await ProbeAsync(type, locate(type), timeout, cancellationToken).ConfigureAwait(false)));
+        }
+        return Choose(list, supported).ToString();
+    }
+
+    /// <summary>The version rule itself, separate from probing so that it can be checked on its own.</summary>
+    public static CniVersion Choose(NetworkConfigList list, IReadOnlyList<(string Type, ImmutableArray<CniVersion> Versions)> supported)
+    {
         var wanted = new[] { list.CniVersion }.Concat(list.CniVersions)
             .Select(v => CniVersion.TryParse(v, out var parsed) ? parsed : default)
             .Where(v => v >= CniVersion.MinimumSupported)
@@ -31,24 +43,20 @@ public sealed class VersionNegotiator(PluginExecutor executor)
         {
             ceiling = CniVersion.MaximumSupported;
         }
-
-        var types = list.Plugins.SelectMany(p => p.IpamType is null ? [p.Type] : new[] { p.Type, p.IpamType }).Distinct();
-        IEnumerable<CniVersion>? common = null;
-        var reports = new List<string>();
-        foreach (var type in types)
+        IEnumerable<CniVersion> common = supported.Count == 0 ? [] : supported[0].Versions;
+        foreach (var (_, versions) in supported.Skip(1))
         {
-            var supported = await ProbeAsync(type, locate(type), timeout, cancellationToken).ConfigureAwait(false);
-            reports.Add($"{type}: {string.Join(", ", supported)}");
-            common = common is null ? supported : common.Intersect(supported);
+            common = common.Intersect(versions);
         }
-        var chosen = (common ?? []).Where(v => v <= ceiling && v >= CniVersion.MinimumSupported).DefaultIfEmpty().Max();
+        var chosen = common.Where(v => v <= ceiling && v >= CniVersion.MinimumSupported).DefaultIfEmpty().Max();
         if (chosen == default)
         {
+            var reports = supported.Select(s => $"{s.Type}: {string.Join(", ", s.Versions)}");
             throw new CniException(
                 $"network '{list.Name}' asks for cniVersion {list.CniVersion}, but its plugins share no version from " +
                 $"{CniVersion.MinimumSupported} to {ceiling} ({string.Join("; ", reports)})");
         }
-        return chosen.ToString();
+        return chosen;
     }
 
     private async Task<ImmutableArray<CniVersion>> ProbeAsync(string type, string path, TimeSpan timeout, CancellationToken cancellationToken)

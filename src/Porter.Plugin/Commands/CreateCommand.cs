@@ -1,0 +1,57 @@
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Porter.Plugin.Connection;
+using Porter.Plugin.Netavark;
+using Porter.Protocol;
+using Porter.Protocol.V1;
+
+namespace Porter.Plugin.Commands;
+
+/// <summary>
+/// "create", run by "podman network create -d net-porter": asks the server whether the resource exists and the
+/// user may use it, so a mistake fails now rather than at the first container start. The network JSON is
+/// echoed back with every field net-porter does not own left exactly as podman wrote it.
+/// </summary>
+public static class CreateCommand
+{
+    public static async Task<int> RunAsync(PluginContext context)
+    {
+        var input = PluginInput.ReadAll(context.Stdin);
+        var network = PluginInput.Parse(input, NetavarkJsonContext.Default.Network, "podman network");
+        var document = ParseObject(input);
+        var options = NetworkOptions.From(network);
+
+        using var client = new PorterClient(SocketLocator.Locate(options.Socket), PluginContext.QueryTimeout);
+        var reply = await client.CreateAsync(new CreateRequest { Resource = options.Resource, Network = RequestMapping.ToProto(network) });
+
+        Amend(document, network);
+        context.Stderr.WriteLine($"net-porter: network '{network.Name}' uses resource '{reply.Resource}' ({string.Join(" + ", reply.PluginTypes)}, CNI {reply.CniVersion})");
+        PluginOutput.WriteJson(context.Stdout, Encoding.UTF8.GetBytes(document.ToJsonString()));
+        return 0;
+    }
+
+    /// <summary>
+    /// The one field net-porter owns: netavark runs no DNS server (aardvark) for plugin networks, so podman must not
+    /// point containers at one. Explicit --dns servers need dns_enabled, and then the user's choice stands.
+    /// </summary>
+    public static void Amend(JsonObject document, Netavark.Network network)
+    {
+        if (network.NetworkDnsServers is not { Count: > 0 })
+        {
+            document["dns_enabled"] = false;
+        }
+    }
+
+    private static JsonObject ParseObject(byte[] input)
+    {
+        try
+        {
+            return JsonNode.Parse(input) as JsonObject ?? throw new PluginException("stdin is not a JSON object");
+        }
+        catch (JsonException e)
+        {
+            throw new PluginException($"stdin is not valid podman network JSON: {PluginInput.Describe(e)}");
+        }
+    }
+}
