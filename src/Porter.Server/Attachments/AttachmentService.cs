@@ -110,7 +110,8 @@ public sealed class AttachmentService(
                 rollbackProblem is null ? "" : $" (incompletely: {rollbackProblem})");
             throw new RpcException(StatusCode.Cancelled, $"the caller went away before setup of {key} finished; it was rolled back");
         }
-        var status = StatusBlockBuilder.Build(result, key.IfName);
+        var subnets = request.Network?.Subnets.Select(n => (n.Subnet, n.Gateway)).ToList();
+        var status = StatusBlockBuilder.Build(result, key.IfName, subnets);
         logger.LogInformation("attached {Key} for {Caller} in netns {Netns}: {Addresses}", key, call.Caller.Describe(),
             request.NetnsPath, string.Join(", ", status.Interfaces.SelectMany(i => i.Value.Subnets.Select(s => s.Ipnet))));
         return new SetupResponse { Status = status };

@@ -11,7 +11,11 @@ namespace Porter.Server.Netavark;
 /// </summary>
 public static class StatusBlockBuilder
 {
-    public static StatusBlock Build(CniResult result, string ifName)
+    /// <param name="networkSubnets">
+    /// The podman network's subnets. Like netavark's macvlan, an address inside one of them reports that subnet's
+    /// gateway when the CNI result names none (static IPAM fed with podman's addresses returns no gateway).
+    /// </param>
+    public static StatusBlock Build(CniResult result, string ifName, IReadOnlyList<(string Cidr, string Gateway)>? networkSubnets = null)
     {
         var block = new StatusBlock();
         var chosen = result.Interfaces
@@ -28,7 +32,7 @@ public static class StatusBlockBuilder
             var net = new NetInterface { MacAddress = iface.Mac.ToLowerInvariant() };
             foreach (var ip in result.Ips.Where(ip => ip.Interface == index))
             {
-                net.Subnets.Add(ToAddress(ip));
+                net.Subnets.Add(ToAddress(ip, networkSubnets));
             }
             block.Interfaces[iface.Name] = net;
         }
@@ -44,7 +48,7 @@ public static class StatusBlockBuilder
             }
             if (chosen.Count == 1)
             {
-                block.Interfaces[chosen[0].iface.Name].Subnets.AddRange(orphans.Select(ToAddress));
+                block.Interfaces[chosen[0].iface.Name].Subnets.AddRange(orphans.Select(ip => ToAddress(ip, networkSubnets)));
             }
         }
 
@@ -57,5 +61,13 @@ public static class StatusBlockBuilder
         return block;
     }
 
-    private static NetAddress ToAddress(CniIpConfig ip) => new() { Ipnet = ip.Address, Gateway = ip.Gateway ?? "" };
+    private static NetAddress ToAddress(CniIpConfig ip, IReadOnlyList<(string Cidr, string Gateway)>? networkSubnets)
+    {
+        var gateway = ip.Gateway ?? "";
+        if (gateway.Length == 0 && networkSubnets is not null && IPAddress.TryParse(ip.Address.Split('/')[0], out var address))
+        {
+            gateway = networkSubnets.FirstOrDefault(s => s.Gateway.Length > 0 && Attachments.IpPrefix.Contains(s.Cidr, address, out _)).Gateway ?? "";
+        }
+        return new NetAddress { Ipnet = ip.Address, Gateway = gateway };
+    }
 }

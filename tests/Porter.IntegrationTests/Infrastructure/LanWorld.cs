@@ -1,0 +1,182 @@
+using Porter.Testbed;
+
+namespace Porter.IntegrationTests.Infrastructure;
+
+/// <summary>
+/// One complete test world: a scratch host + LAN, test users, a workspace with CNI networks, and the published
+/// net-porter-server running in the scratch host namespace.
+///   alice   — granted every resource by name (and ipvl-static through the original README's "allow_user" alias)
+///   bob     — granted mv-hl only through membership of the "lan" group
+///   mallory — may connect to the socket, but is granted nothing
+/// </summary>
+public sealed class LanWorld : IDisposable
+{
+    public const string MacvlanHostLocal = "mv-hl";
+    public const string IpvlanStatic = "ipvl-static";
+    public const string BrokenChain = "mv-broken";
+    public const string MacvlanL2 = "mv-l2";
+    public const string MacvlanStatic = "mv-static";
+
+    private readonly List<IDisposable> _owned = [];
+
+    public LanWorld()
+    {
+        if (!Environment.IsPrivilegedProcess)
+        {
+            throw new TestbedException("the integration tests must run as root (they create namespaces, users and links)");
+        }
+        try
+        {
+            Lan = Own(ScratchLan.Create());
+            SocketGroup = Own(TestGroup.Create("sock"));
+            LanGroup = Own(TestGroup.Create("lan"));
+            Alice = Own(TestUser.Create("alice", SocketGroup));
+            Bob = Own(TestUser.Create("bob", SocketGroup, LanGroup));
+            Mallory = Own(TestUser.Create("mallory", SocketGroup));
+            Workspace = Own(Workspace.Create());
+            WriteNetworks(Workspace);
+            Workspace.WriteConfig(Config());
+            Server = Own(PorterServerProcess.Start(Lan, Workspace));
+        }
+        catch
+        {
+            Dispose();
+            throw;
+        }
+    }
+
+    public ScratchLan Lan { get; } = null!;
+    public TestGroup SocketGroup { get; } = null!;
+    public TestGroup LanGroup { get; } = null!;
+    public TestUser Alice { get; } = null!;
+    public TestUser Bob { get; } = null!;
+    public TestUser Mallory { get; } = null!;
+    public Workspace Workspace { get; } = null!;
+    public PorterServerProcess Server { get; private set; } = null!;
+
+    public string HostLocalDir(string network) => Path.Combine(Workspace.StateDir, "host-local", network);
+
+    /// <summary>Addresses host-local currently has allocated for a network.</summary>
+    public IReadOnlyList<string> AllocatedIps(string network) =>
+        Directory.Exists(HostLocalDir(network))
+            ? Directory.GetFiles(HostLocalDir(network)).Select(f => Path.GetFileName(f)).Where(n => System.Net.IPAddress.TryParse(n, out _)).ToList()
+            : [];
+
+    /// <summary>Attachment records in the runtime's cache.</summary>
+    public IReadOnlyList<string> CachedAttachments() =>
+        Directory.Exists(Path.Combine(Workspace.StateDir, "cni", "results"))
+            ? Directory.GetFiles(Path.Combine(Workspace.StateDir, "cni", "results")).Select(f => Path.GetFileName(f)!).ToList()
+            : [];
+
+    /// <summary>Stops the server hard (SIGKILL) and starts a fresh one on the same state.</summary>
+    public void CrashAndRestartServer()
+    {
+        Server.Crash();
+        _owned.Remove(Server);
+        Server.Dispose();
+        Server = Own(PorterServerProcess.Start(Lan, Workspace));
+    }
+
+    public RootlessCaller Caller(TestUser user) => RootlessCaller.Start(user, Workspace);
+
+    public System.Text.Json.Nodes.JsonObject Network(string resource, IReadOnlyList<NetavarkJson.Subnet>? subnets = null, bool legacyNulls = false) =>
+        NetavarkJson.Network($"net-{resource}", resource, Workspace.SocketPath, subnets, legacyNulls: legacyNulls);
+
+    public void Dispose()
+    {
+        // Reverse order: server before workspace, users before groups, namespaces last.
+        for (var i = _owned.Count - 1; i >= 0; i--)
+        {
+            try
+            {
+                _owned[i].Dispose();
+            }
+            catch (Exception e) when (e is TestbedException or IOException)
+            {
+                Console.Error.WriteLine($"cleanup: {e.Message}");
+            }
+        }
+        _owned.Clear();
+    }
+
+    private T Own<T>(T item) where T : IDisposable
+    {
+        _owned.Add(item);
+        return item;
+    }
+
+    private string Config() => $$"""
+        {
+          "domain_socket": { "path": "{{Workspace.SocketPath}}", "user": "root", "group": "{{SocketGroup.Name}}", "mode": "0660" },
+          "resources": [
+            { "name": "{{MacvlanHostLocal}}", "allow_users": ["{{Alice.Name}}"], "allow_groups": ["{{LanGroup.Name}}"] },
+            { "name": "{{IpvlanStatic}}", "allow_user": ["{{Alice.Name}}"] },
+            { "name": "{{BrokenChain}}", "allow_users": [{{Alice.Uid}}] },
+            { "name": "{{MacvlanL2}}", "allow_users": ["{{Alice.Name}}"] },
+            { "name": "{{MacvlanStatic}}", "allow_users": ["{{Alice.Name}}"] }
+          ],
+          "state_dir": "{{Workspace.StateDir}}",
+          "log": { "level": "debug" }
+        }
+        """;
+
+    private static void WriteNetworks(Workspace workspace)
+    {
+        workspace.WriteCni($"{MacvlanHostLocal}.conflist", $$"""
+            {
+              "cniVersion": "1.0.0",
+              "name": "{{MacvlanHostLocal}}",
+              "plugins": [
+                {
+                  "type": "macvlan", "master": "{{ScratchLan.Uplink}}", "mode": "bridge",
+                  "ipam": {
+                    "type": "host-local",
+                    "ranges": [[{ "subnet": "{{ScratchLan.Subnet}}", "rangeStart": "192.168.77.100", "rangeEnd": "192.168.77.199", "gateway": "{{ScratchLan.Gateway}}" }]],
+                    "routes": [{ "dst": "0.0.0.0/0" }]
+                  }
+                }
+              ]
+            }
+            """);
+        // The original README's layout: <resource>.json, here a single-plugin configuration.
+        workspace.WriteCni($"{IpvlanStatic}.json", $$"""
+            {
+              "cniVersion": "1.0.0",
+              "name": "{{IpvlanStatic}}",
+              "type": "ipvlan", "master": "{{ScratchLan.Uplink}}", "mode": "l2",
+              "ipam": { "type": "static", "routes": [{ "dst": "0.0.0.0/0", "gw": "{{ScratchLan.Gateway}}" }] }
+            }
+            """);
+        workspace.WriteCni($"{MacvlanStatic}.conflist", $$"""
+            {
+              "cniVersion": "1.0.0",
+              "name": "{{MacvlanStatic}}",
+              "plugins": [{ "type": "macvlan", "master": "{{ScratchLan.Uplink}}", "ipam": { "type": "static" } }]
+            }
+            """);
+        // Layer 2 only: no IPAM, the container configures itself (a standard single-plugin .conf file).
+        workspace.WriteCni($"{MacvlanL2}.conf", $$"""
+            { "cniVersion": "0.4.0", "name": "{{MacvlanL2}}", "type": "macvlan", "master": "{{ScratchLan.Uplink}}", "mode": "private" }
+            """);
+        // A chain whose second plugin always fails after the first has created the link and taken an address.
+        workspace.WriteCni($"{BrokenChain}.conflist", $$"""
+            {
+              "cniVersion": "1.0.0",
+              "name": "{{BrokenChain}}",
+              "plugins": [
+                {
+                  "type": "macvlan", "master": "{{ScratchLan.Uplink}}",
+                  "ipam": { "type": "host-local", "ranges": [[{ "subnet": "{{ScratchLan.Subnet}}", "rangeStart": "192.168.77.200", "rangeEnd": "192.168.77.220" }]] }
+                },
+                { "type": "tuning", "sysctl": { "net.ipv4.conf.IFNAME.no_such_setting": "1" } }
+              ]
+            }
+            """);
+    }
+}
+
+[Xunit.CollectionDefinition(Name)]
+public sealed class LanWorldCollection : Xunit.ICollectionFixture<LanWorld>
+{
+    public const string Name = "lan world";
+}

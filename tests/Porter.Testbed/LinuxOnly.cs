@@ -1,0 +1,2 @@
+// The testbed drives Linux namespaces, users and unix sockets.
+[assembly: System.Runtime.Versioning.SupportedOSPlatform("linux")]

@@ -1,0 +1,160 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+
+namespace Porter.Testbed;
+
+/// <summary>
+/// A genuinely unprivileged caller built the way rootless podman builds its world: the test user's uid,
+/// in its own user namespace (uid 0 inside, mapped to the user outside), its own network namespace (the
+/// "rootless netns") and its own mount namespace, where container network namespaces are bind-mounted on files
+/// in the user's directory, as podman does under /run/user/UID/netns. Commands run in one long-lived shell, so
+/// every namespace and mount persists between them.
+/// </summary>
+public sealed class RootlessCaller : IDisposable
+{
+    private const string Marker = "__npt_done__";
+    private readonly Process _shell;
+    private readonly BlockingCollection<string> _lines = new();
+    private readonly object _gate = new();
+
+    private RootlessCaller(Process shell, TestUser user, string workDir, Workspace workspace)
+    {
+        _shell = shell;
+        User = user;
+        WorkDir = workDir;
+        Workspace = workspace;
+    }
+
+    public TestUser User { get; }
+    /// <summary>The user's private directory; the same path inside and outside its mount namespace.</summary>
+    public string WorkDir { get; }
+    public Workspace Workspace { get; }
+    /// <summary>pid of the caller's shell, as the host sees it.</summary>
+    public int Pid => _shell.Id;
+
+    public static RootlessCaller Start(TestUser user, Workspace workspace)
+    {
+        var workDir = workspace.HomeOf(user);
+        var startInfo = new ProcessStartInfo("setpriv")
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = workDir,
+        };
+        string[] argv =
+        [
+            $"--reuid={user.Uid}", $"--regid={user.Gid}", "--init-groups", "--",
+            "unshare", "--user", "--map-root-user", "--net", "--mount", "--propagation", "private", "--",
+            "/bin/bash", "--noprofile", "--norc",
+        ];
+        foreach (var arg in argv)
+        {
+            startInfo.ArgumentList.Add(arg);
+        }
+        startInfo.Environment.Clear();
+        startInfo.Environment["PATH"] = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+        startInfo.Environment["HOME"] = workDir;
+        startInfo.Environment["LANG"] = "C.UTF-8";
+
+        var shell = Process.Start(startInfo) ?? throw new TestbedException("cannot start the caller's shell");
+        var caller = new RootlessCaller(shell, user, workDir, workspace);
+        shell.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data is null)
+            {
+                caller._lines.CompleteAdding();
+            }
+            else
+            {
+                caller._lines.Add(e.Data);
+            }
+        };
+        shell.ErrorDataReceived += (_, _) => { };
+        shell.BeginOutputReadLine();
+        shell.BeginErrorReadLine();
+
+        var map = caller.Run("cat /proc/self/uid_map");
+        var fields = map.Stdout.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        if (map.ExitCode != 0 || fields.Length != 3 || fields[0] != "0" || fields[1] != user.Uid.ToString(CultureInfo.InvariantCulture))
+        {
+            caller.Dispose();
+            throw new TestbedException($"the caller's user namespace is not mapped as expected: {map}");
+        }
+        return caller;
+    }
+
+    /// <summary>Runs a shell command in the caller's namespaces, as the caller. stdin, when given, is fed from a file.</summary>
+    public ShellResult Run(string command, string? stdin = null, TimeSpan? timeout = null)
+    {
+        lock (_gate)
+        {
+            var input = Path.Combine(WorkDir, ".npt-in");
+            var output = Path.Combine(WorkDir, ".npt-out");
+            var error = Path.Combine(WorkDir, ".npt-err");
+            if (stdin is not null)
+            {
+                File.WriteAllText(input, stdin);
+                File.SetUnixFileMode(input, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+            }
+            var source = stdin is null ? "/dev/null" : input;
+            _shell.StandardInput.Write($"{{ {command}\n}} <{source} >{output} 2>{error}; echo {Marker} $?\n");
+            _shell.StandardInput.Flush();
+
+            var limit = timeout ?? TimeSpan.FromSeconds(120);
+            while (true)
+            {
+                if (!_lines.TryTake(out var line, limit))
+                {
+                    throw new TestbedException($"caller command did not finish within {limit.TotalSeconds} s: {command}");
+                }
+                if (line.StartsWith(Marker, StringComparison.Ordinal))
+                {
+                    var exit = int.Parse(line[(Marker.Length + 1)..], CultureInfo.InvariantCulture);
+                    return new ShellResult(exit, File.ReadAllText(output), File.ReadAllText(error));
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Creates a container network namespace the way podman does: a new netns inside the caller's user namespace,
+    /// bind-mounted on a file in its netns directory. Returns that path, which only exists in the caller's mount namespace.
+    /// </summary>
+    public string CreateContainerNetns()
+    {
+        var path = Path.Combine(WorkDir, "netns", $"netns-{Guid.NewGuid()}");
+        var result = Run($"mkdir -p {WorkDir}/netns && touch {path} && unshare --net={path} ip link set lo up");
+        if (result.ExitCode != 0)
+        {
+            throw new TestbedException($"cannot create a container netns: {result}");
+        }
+        return path;
+    }
+
+    public ShellResult InNetns(string netns, string command) => Run($"nsenter --net={netns} -- {command}");
+
+    /// <summary>Runs the plugin exactly as netavark does: argv verb [netns], JSON on stdin, JSON on stdout.</summary>
+    public ShellResult Plugin(string verb, string? netns, string json) =>
+        Run(netns is null ? $"{Workspace.PluginPath} {verb}" : $"{Workspace.PluginPath} {verb} {netns}", json);
+
+    public void Dispose()
+    {
+        try
+        {
+            _shell.StandardInput.Close();
+            if (!_shell.WaitForExit(TimeSpan.FromSeconds(5)))
+            {
+                _shell.Kill(entireProcessTree: true);
+                _shell.WaitForExit();
+            }
+        }
+        catch (InvalidOperationException)
+        {
+            // never started
+        }
+        _shell.Dispose();
+    }
+}

@@ -1,0 +1,68 @@
+
+namespace Porter.Testbed;
+
+/// <summary>
+/// A scratch directory tree for one test world: etc/ (config.json, cni.d/), state/ (root only), run/ (sockets),
+/// bin/ (a world-readable copy of the plugin, as if installed in a netavark plugin directory) and one private
+/// directory per caller. Deleted on dispose.
+/// </summary>
+public sealed class Workspace : IDisposable
+{
+    private const UnixFileMode Open = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute |
+                                      UnixFileMode.GroupRead | UnixFileMode.GroupExecute |
+                                      UnixFileMode.OtherRead | UnixFileMode.OtherExecute;
+
+    private Workspace(string root)
+    {
+        Root = root;
+    }
+
+    public string Root { get; }
+    public string EtcDir => Path.Combine(Root, "etc");
+    public string CniDir => Path.Combine(EtcDir, "cni.d");
+    public string ConfigPath => Path.Combine(EtcDir, "config.json");
+    public string StateDir => Path.Combine(Root, "state");
+    public string RunDir => Path.Combine(Root, "run");
+    public string SocketPath => Path.Combine(RunDir, "net-porter.sock");
+    public string PluginPath => Path.Combine(Root, "bin", "net-porter");
+
+    public static Workspace Create()
+    {
+        var root = Path.Combine(Path.GetTempPath(), $"npt-{Shell.RandomId(8)}");
+        Directory.CreateDirectory(root, Open);
+        File.SetUnixFileMode(root, Open);
+        var workspace = new Workspace(root);
+        foreach (var dir in new[] { workspace.EtcDir, workspace.CniDir, workspace.RunDir, Path.Combine(root, "bin"), Path.Combine(root, "home") })
+        {
+            Directory.CreateDirectory(dir, Open);
+        }
+        File.Copy(Artifacts.PluginBinary, workspace.PluginPath);
+        File.SetUnixFileMode(workspace.PluginPath, Open);
+        return workspace;
+    }
+
+    public void WriteConfig(string json) => File.WriteAllText(ConfigPath, json);
+
+    public void WriteCni(string fileName, string json) => File.WriteAllText(Path.Combine(CniDir, fileName), json);
+
+    /// <summary>A directory only this user may use, e.g. for its container netns bind mounts.</summary>
+    public string HomeOf(TestUser user)
+    {
+        var dir = Path.Combine(Root, "home", user.Name);
+        Directory.CreateDirectory(dir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        Shell.Check("chown", $"{user.Uid}:{user.Gid}", dir);
+        return dir;
+    }
+
+    public void Dispose()
+    {
+        try
+        {
+            Directory.Delete(Root, recursive: true);
+        }
+        catch (IOException)
+        {
+            // A mount left behind by a crashed caller keeps a file busy; the tmp cleaner gets it later.
+        }
+    }
+}
