@@ -28,6 +28,7 @@ public sealed class Workspace : IDisposable
 
     public static Workspace Create()
     {
+        var plugin = Artifacts.PluginBinary; // fail before anything is created
         var root = Path.Combine(Path.GetTempPath(), $"npt-{Shell.RandomId(8)}");
         Directory.CreateDirectory(root, Open);
         File.SetUnixFileMode(root, Open);
@@ -36,7 +37,7 @@ public sealed class Workspace : IDisposable
         {
             Directory.CreateDirectory(dir, Open);
         }
-        File.Copy(Artifacts.PluginBinary, workspace.PluginPath);
+        File.Copy(plugin, workspace.PluginPath);
         File.SetUnixFileMode(workspace.PluginPath, Open);
         return workspace;
     }
