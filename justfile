@@ -1,0 +1,42 @@
+# net-porter tasks. On a fresh machine start with ./dev <recipe>, which installs `just` first.
+
+set shell := ["bash", "-euo", "pipefail", "-c"]
+
+rid := "linux-x64"
+
+# List the recipes
+default:
+    @just --list
+
+# Install the Debian packages builds, tests and the demo need (root)
+deps:
+    scripts/install-deps.sh
+
+# Publish the AOT plugin to out/net-porter and the server to out/server/net-porter-server
+publish:
+    dotnet publish src/Porter.Plugin -c Release -r {{rid}} -o out/.plugin -nologo -v quiet
+    install -m 0755 out/.plugin/net-porter out/net-porter
+    rm -rf out/.plugin
+    dotnet publish src/Porter.Server -c Release -r {{rid}} --self-contained -o out/server -nologo -v quiet
+
+# The end-to-end demo: server + rootless-style caller in scratch namespaces, cleaned up afterwards (root)
+demo: deps publish
+    dotnet run --project demo/Porter.Demo -c Release
+
+# Every test: unit tests, then integration tests against the published binaries (root)
+test: deps publish
+    dotnet test tests/Porter.Tests -c Release -nologo
+    dotnet test tests/Porter.IntegrationTests -c Release -nologo
+
+# Unit tests only (no root needed)
+unit:
+    dotnet test tests/Porter.Tests -nologo
+
+# Check a server configuration without starting the server
+check config="/etc/net-porter/config.json": publish
+    out/server/net-porter-server --config {{config}} --check
+
+# Remove build output
+clean:
+    rm -rf out
+    find . -name bin -o -name obj -type d -prune -exec rm -rf {} +
