@@ -1,0 +1,90 @@
+using Porter.IntegrationTests.Infrastructure;
+using Porter.Testbed;
+using Xunit;
+
+namespace Porter.IntegrationTests;
+
+/// <summary>Configuration reloads (SIGHUP) swap a validated configuration in whole; a missing server is reported plainly.</summary>
+[Collection(LanWorldCollection.Name)]
+public sealed class ReloadAndAvailabilityTests(LanWorld world)
+{
+    [Fact]
+    public void Sighup_applies_a_valid_configuration_and_keeps_the_old_one_when_the_new_one_is_broken()
+    {
+        using var workspace = Workspace.Create();
+        foreach (var file in Directory.GetFiles(world.Workspace.CniDir))
+        {
+            File.Copy(file, Path.Combine(workspace.CniDir, Path.GetFileName(file)));
+        }
+        string Config(string users) => $$"""
+            {
+              "domain_socket": { "path": "{{workspace.SocketPath}}", "group": "{{world.SocketGroup.Name}}" },
+              "resources": [{ "name": "{{LanWorld.MacvlanL2}}", "allow_users": [{{users}}] }],
+              "state_dir": "{{workspace.StateDir}}"
+            }
+            """;
+        workspace.WriteConfig(Config(""));
+        using var server = PorterServerProcess.Start(world.Lan, workspace);
+        using var caller = RootlessCaller.Start(world.Mallory, workspace);
+        var netns = caller.CreateContainerNetns();
+        var exec = NetavarkJson.Exec(NetavarkJson.Network("l2", LanWorld.MacvlanL2, workspace.SocketPath), NetavarkJson.NewContainerId(), "reload");
+
+        Assert.StartsWith("PERMISSION_DENIED: ", Observe.Error(caller.Plugin("setup", netns, exec)));
+
+        workspace.WriteConfig(Config($"\"{world.Mallory.Name}\""));
+        server.Reload();
+        WaitForLog(server, "configuration reloaded");
+        Observe.Success(caller.Plugin("setup", netns, exec), server);
+        Assert.Equal(0, caller.Plugin("teardown", netns, exec).ExitCode);
+
+        // A broken file is refused as a whole: the running configuration (with the grant) stays.
+        workspace.WriteConfig(Config($"\"{world.Mallory.Name}\"").Replace("\"resources\"", "\"resources\" oops", StringComparison.Ordinal));
+        server.Reload();
+        WaitForLog(server, "configuration not reloaded");
+        Assert.True(server.Log.Contains($"configuration not reloaded: {workspace.ConfigPath}:3:15: invalid JSON: 'o' is invalid after a property name. Expected a ':'.", StringComparison.Ordinal), server.Log);
+        Observe.Success(caller.Plugin("setup", netns, exec), server);
+        Assert.Equal(0, caller.Plugin("teardown", netns, exec).ExitCode);
+        Assert.False(server.HasExited);
+    }
+
+    [Fact]
+    public void No_server_on_the_socket_is_reported_as_unavailable()
+    {
+        using var caller = world.Caller(world.Alice);
+        var netns = caller.CreateContainerNetns();
+        var missing = Path.Combine(world.Workspace.RunDir, "nobody-here.sock");
+        var exec = NetavarkJson.Exec(NetavarkJson.Network("gone", LanWorld.MacvlanHostLocal, missing), NetavarkJson.NewContainerId(), "x");
+
+        Assert.Equal(
+            $"UNAVAILABLE: cannot reach net-porter-server at {missing}: the socket does not exist (is net-porter-server running, and is this the right path?)",
+            Observe.Error(caller.Plugin("setup", netns, exec)));
+    }
+
+    [Fact]
+    public void A_broken_cni_file_stops_the_server_at_start_with_its_location()
+    {
+        using var workspace = Workspace.Create();
+        workspace.WriteCni("bad.conflist", "{\n  \"cniVersion\": \"1.0.0\",\n  \"name\": \"bad\",\n  \"plugins\": [{ \"type\": \"../../bin/sh\" }]\n}\n");
+        workspace.WriteConfig($$"""{ "state_dir": "{{workspace.StateDir}}", "domain_socket": { "path": "{{workspace.SocketPath}}" } }""");
+
+        var result = Shell.Run(Artifacts.ServerBinary, "--config", workspace.ConfigPath);
+
+        Assert.Equal(78, result.ExitCode);
+        Assert.Equal(
+            $"net-porter-server: {workspace.CniDir}/bad.conflist:4:25: plugins[0].type: '../../bin/sh' is not a valid plugin type (a file name in the plugin directory)",
+            result.Stderr.Trim());
+    }
+
+    private static void WaitForLog(PorterServerProcess server, string text)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (!server.Log.Contains(text, StringComparison.Ordinal))
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TestbedException($"server did not log '{text}':\n{server.Log}");
+            }
+            Thread.Sleep(20);
+        }
+    }
+}
