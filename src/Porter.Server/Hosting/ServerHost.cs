@@ -160,7 +160,7 @@ public static class ServerHost
                 logger.LogInformation("resource {Resource}: {Plugins} at CNI {Version}", resource.Name,
                     string.Join(" + ", network.Plugins.Select(p => p.IpamType is null ? p.Type : $"{p.Type}({p.IpamType})")), version);
             }
-            catch (CniException e)
+            catch (Exception e) when (e is CniException or IOException or System.ComponentModel.Win32Exception)
             {
                 logger.LogWarning("resource {Resource} is not usable yet: {Error}", resource.Name, e.Message);
             }
