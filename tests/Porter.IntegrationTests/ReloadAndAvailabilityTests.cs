@@ -12,10 +12,7 @@ public sealed class ReloadAndAvailabilityTests(LanWorld world)
     public void Sighup_applies_a_valid_configuration_and_keeps_the_old_one_when_the_new_one_is_broken()
     {
         using var workspace = Workspace.Create();
-        foreach (var file in Directory.GetFiles(world.Workspace.CniDir))
-        {
-            File.Copy(file, Path.Combine(workspace.CniDir, Path.GetFileName(file)));
-        }
+        workspace.CopyFrom(world.Workspace);
         string Config(string users) => $$"""
             {
               "domain_socket": { "path": "{{workspace.SocketPath}}", "group": "{{world.SocketGroup.Name}}" },
@@ -33,14 +30,14 @@ public sealed class ReloadAndAvailabilityTests(LanWorld world)
 
         workspace.WriteConfig(Config($"\"{world.Mallory.Name}\""));
         server.Reload();
-        WaitForLog(server, "configuration reloaded");
+        Wait.Until(() => server.Log.Contains("configuration reloaded", StringComparison.Ordinal), TimeSpan.FromSeconds(10), "reload", () => server.Log);
         Observe.Success(caller.Plugin("setup", netns, exec), server);
         Assert.Equal(0, caller.Plugin("teardown", netns, exec).ExitCode);
 
         // A broken file is refused as a whole: the running configuration (with the grant) stays.
         workspace.WriteConfig(Config($"\"{world.Mallory.Name}\"").Replace("\"resources\"", "\"resources\" oops", StringComparison.Ordinal));
         server.Reload();
-        WaitForLog(server, "configuration not reloaded");
+        Wait.Until(() => server.Log.Contains("configuration not reloaded", StringComparison.Ordinal), TimeSpan.FromSeconds(10), "refused reload", () => server.Log);
         Assert.True(server.Log.Contains($"configuration not reloaded: {workspace.ConfigPath}:3:15: invalid JSON: 'o' is invalid after a property name. Expected a ':'.", StringComparison.Ordinal), server.Log);
         Observe.Success(caller.Plugin("setup", netns, exec), server);
         Assert.Equal(0, caller.Plugin("teardown", netns, exec).ExitCode);
@@ -73,18 +70,5 @@ public sealed class ReloadAndAvailabilityTests(LanWorld world)
         Assert.Equal(
             $"net-porter-server: {workspace.CniDir}/bad.conflist:4:25: plugins[0].type: '../../bin/sh' is not a valid plugin type (a file name in the plugin directory)",
             result.Stderr.Trim());
-    }
-
-    private static void WaitForLog(PorterServerProcess server, string text)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(10);
-        while (!server.Log.Contains(text, StringComparison.Ordinal))
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TestbedException($"server did not log '{text}':\n{server.Log}");
-            }
-            Thread.Sleep(20);
-        }
     }
 }

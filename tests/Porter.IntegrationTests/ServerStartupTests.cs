@@ -82,7 +82,7 @@ public sealed class ServerStartupTests(LanWorld world)
     public void A_stale_socket_file_is_replaced_but_a_live_server_or_a_regular_file_is_never_touched()
     {
         using var workspace = Workspace.Create();
-        CopyNetworksAndConfig(workspace);
+        workspace.CopyFrom(world.Workspace);
 
         // Stale: a socket file nobody listens on (left by a crash).
         // (.NET would unlink its socket file on close, so python leaves it behind the way a crashed server does.)
@@ -112,7 +112,7 @@ public sealed class ServerStartupTests(LanWorld world)
     public void Systemd_socket_activation_is_used_and_a_foreign_LISTEN_PID_is_refused()
     {
         using var workspace = Workspace.Create();
-        CopyNetworksAndConfig(workspace);
+        workspace.CopyFrom(world.Workspace);
         var path = workspace.SocketPath;
 
         // systemd-socket-activate binds the socket and execs the server with LISTEN_FDS/LISTEN_PID, like systemd.
@@ -134,7 +134,7 @@ public sealed class ServerStartupTests(LanWorld world)
         try
         {
             // A .socket unit would set SocketGroup=/SocketMode=; systemd-socket-activate leaves umask permissions.
-            WaitFor(() => File.Exists(path), TimeSpan.FromSeconds(10));
+            Wait.Until(() => File.Exists(path), TimeSpan.FromSeconds(10), $"systemd-socket-activate creating {path}");
             Shell.Check("chmod", "0666", path);
             using var caller = RootlessCaller.Start(world.Alice, workspace);
             var network = NetavarkJson.Network("act", LanWorld.MacvlanHostLocal, path);
@@ -159,28 +159,5 @@ public sealed class ServerStartupTests(LanWorld world)
         var foreign = Shell.Run("env", ["LISTEN_FDS=1", "LISTEN_PID=1", "nsenter", $"--net={world.Lan.HostNsPath}", "--", Artifacts.ServerBinary, "--config", workspace.ConfigPath], null, TimeSpan.FromSeconds(30));
         Assert.Equal(1, foreign.ExitCode);
         Assert.Contains("LISTEN_FDS is set, but LISTEN_PID (1) is not this process", foreign.Stderr);
-    }
-
-    private static void WaitFor(Func<bool> condition, TimeSpan timeout)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TestbedException($"condition not met within {timeout.TotalSeconds} s");
-            }
-            Thread.Sleep(20);
-        }
-    }
-
-    private void CopyNetworksAndConfig(Workspace workspace)
-    {
-        foreach (var file in Directory.GetFiles(world.Workspace.CniDir))
-        {
-            File.Copy(file, Path.Combine(workspace.CniDir, Path.GetFileName(file)));
-        }
-        workspace.WriteConfig(File.ReadAllText(world.Workspace.ConfigPath)
-            .Replace(world.Workspace.Root, workspace.Root, StringComparison.Ordinal));
     }
 }

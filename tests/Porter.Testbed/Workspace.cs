@@ -42,6 +42,19 @@ public sealed class Workspace : IDisposable
         return workspace;
     }
 
+    /// <summary>Copies another workspace's CNI networks and its config.json with every path moved to this workspace.</summary>
+    public void CopyFrom(Workspace other)
+    {
+        foreach (var file in Directory.GetFiles(other.CniDir))
+        {
+            File.Copy(file, Path.Combine(CniDir, Path.GetFileName(file)));
+        }
+        if (File.Exists(other.ConfigPath))
+        {
+            WriteConfig(File.ReadAllText(other.ConfigPath).Replace(other.Root, Root, StringComparison.Ordinal));
+        }
+    }
+
     public void WriteConfig(string json) => File.WriteAllText(ConfigPath, json);
 
     public void WriteCni(string fileName, string json) => File.WriteAllText(Path.Combine(CniDir, fileName), json);

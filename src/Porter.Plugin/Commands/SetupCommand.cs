@@ -9,11 +9,9 @@ public static class SetupCommand
 {
     public static async Task<int> RunAsync(PluginContext context)
     {
-        var netns = context.NetnsArgument("setup");
-        var exec = PluginInput.Parse(PluginInput.ReadAll(context.Stdin), NetavarkJsonContext.Default.NetworkPluginExec, "netavark plugin");
-        var options = NetworkOptions.From(exec.Network);
-        using var client = new PorterClient(SocketLocator.Locate(options.Socket), PluginContext.AttachTimeout);
-        var reply = await client.SetupAsync(RequestMapping.ToSetup(exec, options.Resource, netns));
+        var input = AttachInput.Read(context, "setup");
+        using var client = new PorterClient(input.SocketPath, PluginContext.AttachTimeout);
+        var reply = await client.SetupAsync(RequestMapping.ToSetup(input.Exec, input.Options.Resource, input.Netns));
         PluginOutput.WriteJson(context.Stdout, PluginOutput.StatusBlock(reply.Status));
         return 0;
     }

@@ -1,5 +1,4 @@
 using Porter.Plugin.Connection;
-using Porter.Plugin.Netavark;
 using Porter.Protocol;
 
 namespace Porter.Plugin.Commands;
@@ -9,11 +8,9 @@ public static class TeardownCommand
 {
     public static async Task<int> RunAsync(PluginContext context)
     {
-        var netns = context.NetnsArgument("teardown");
-        var exec = PluginInput.Parse(PluginInput.ReadAll(context.Stdin), NetavarkJsonContext.Default.NetworkPluginExec, "netavark plugin");
-        var options = NetworkOptions.From(exec.Network);
-        using var client = new PorterClient(SocketLocator.Locate(options.Socket), PluginContext.AttachTimeout);
-        var reply = await client.TeardownAsync(RequestMapping.ToTeardown(exec, options.Resource, netns));
+        var input = AttachInput.Read(context, "teardown");
+        using var client = new PorterClient(input.SocketPath, PluginContext.AttachTimeout);
+        var reply = await client.TeardownAsync(RequestMapping.ToTeardown(input.Exec, input.Options.Resource, input.Netns));
         foreach (var warning in reply.Warnings)
         {
             context.Stderr.WriteLine($"net-porter: warning: {warning}");
