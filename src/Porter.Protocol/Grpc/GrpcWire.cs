@@ -61,7 +61,7 @@ public static class GrpcWire
         {
             var c = value[i];
             if (c == '%' && i + 2 < value.Length &&
-                byte.TryParse(value.AsSpan(i + 1, 2), NumberStyles.HexNumber, CultureInfo.InvariantCulture, out var b))
+                byte.TryParse(value.AsSpan(i + 1, 2), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var b))
             {
                 bytes.Add(b);
                 i += 2;

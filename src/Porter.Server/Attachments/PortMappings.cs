@@ -19,7 +19,7 @@ public static class PortMappings
         var result = new JsonArray();
         foreach (var m in mappings)
         {
-            var range = m.Range == 0 ? 1u : m.Range;
+            var range = m.Range == 0 ? 1L : m.Range;
             if (m.ContainerPort is 0 or > 65535 || m.HostPort > 65535 || m.ContainerPort + range - 1 > 65535 || m.HostPort + range - 1 > 65535)
             {
                 throw RequestValidator.Invalid(
@@ -41,7 +41,7 @@ public static class PortMappings
                 {
                     throw RequestValidator.Invalid($"port_mappings: unknown protocol '{protocol}' (tcp, udp or sctp)");
                 }
-                for (var i = 0u; i < range; i++)
+                for (var i = 0u; i < (uint)range; i++)
                 {
                     if (result.Count >= MaxExpandedEntries)
                     {

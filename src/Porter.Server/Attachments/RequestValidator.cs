@@ -66,12 +66,15 @@ public static partial class RequestValidator
         }
     }
 
-    /// <summary>A bare IPv4 (dotted quad) or IPv6 address, without prefix or zone.</summary>
+    /// <summary>
+    /// A bare IPv4 (dotted quad) or IPv6 address, without prefix or zone. Leading zeros are refused, as Go's
+    /// net.ParseIP (podman) does: .NET would read "010.1.1.1" as octal, i.e. 8.1.1.1.
+    /// </summary>
     public static IPAddress StaticIp(string text)
     {
         var ok = text.Contains(':')
             ? !text.Contains('%') && !text.Contains('/') && IPAddress.TryParse(text, out var v6) && v6.AddressFamily == AddressFamily.InterNetworkV6
-            : DottedQuad().IsMatch(text) && IPAddress.TryParse(text, out _);
+            : DottedQuad().IsMatch(text);
         if (!ok)
         {
             throw Invalid($"static_ips: {CniNames.Quote(text)} is not an IP address");
@@ -100,9 +103,10 @@ public static partial class RequestValidator
 
     public static RpcException Invalid(string message) => new(StatusCode.InvalidArgument, message);
 
-    [GeneratedRegex(@"^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}$")]
+    // \z, not $: $ would also match before a trailing newline.
+    [GeneratedRegex(@"^(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}\z")]
     private static partial Regex DottedQuad();
 
-    [GeneratedRegex("^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$")]
+    [GeneratedRegex(@"^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}\z")]
     private static partial Regex Mac();
 }

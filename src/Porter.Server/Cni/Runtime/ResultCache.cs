@@ -169,7 +169,20 @@ public sealed class ResultCache
         return o;
     }
 
+    /// <summary>Any malformed content, wrongly typed fields included, surfaces as FormatException.</summary>
     private static CacheEntry Deserialize(byte[] bytes, string path)
+    {
+        try
+        {
+            return DeserializeUnchecked(bytes, path);
+        }
+        catch (Exception e) when (e is InvalidOperationException or JsonException or ArgumentException)
+        {
+            throw new FormatException($"{path}: {e.Message}", e);
+        }
+    }
+
+    private static CacheEntry DeserializeUnchecked(byte[] bytes, string path)
     {
         var node = JsonNode.Parse(bytes) as JsonObject ?? throw new FormatException($"{path}: not a JSON object");
         if (node["kind"]?.GetValue<string>() != Kind)
