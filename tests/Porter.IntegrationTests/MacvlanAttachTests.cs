@@ -77,7 +77,7 @@ public sealed class MacvlanAttachTests(LanWorld world)
         var id = NetavarkJson.NewContainerId();
         var allocatedBefore = world.AllocatedIps(LanWorld.MacvlanHostLocal);
 
-        var error = Observe.Error(caller.Plugin("setup", netns, NetavarkJson.Exec(world.Network(LanWorld.MacvlanHostLocal), id, "evil")));
+        var error = Observe.Error(caller.Plugin("setup", netns, NetavarkJson.Exec(world.MainSocketNetwork(LanWorld.MacvlanHostLocal), id, "evil")));
 
         Assert.StartsWith("PERMISSION_DENIED: ", error);
         Assert.Contains(world.Mallory.Name, error);

@@ -29,14 +29,14 @@ public sealed class NetnsSafetyTests(LanWorld world)
     [Fact]
     public void A_network_namespace_owned_by_someone_else_is_refused()
     {
-        // The scratch host namespace is bind-mounted under /run/netns and visible to the caller, but root owns it.
+        // The scratch host namespace is bind-mounted where the caller can see it, but root owns it.
         using var caller = world.Caller(world.Alice);
         var linksBefore = world.Lan.InHost("ip", "-o", "link").Stdout;
         var recordsBefore = world.CachedAttachments();
 
-        var error = Setup(caller, world.Lan.HostNsPath);
+        var error = Setup(caller, world.HostNetnsBind);
 
-        Assert.Equal($"PERMISSION_DENIED: netns {world.Lan.HostNsPath} is not yours: its user namespace belongs to uid 0, you are uid {world.Alice.Uid}", error);
+        Assert.Equal($"PERMISSION_DENIED: netns {world.HostNetnsBind} is not yours: its user namespace belongs to uid 0, you are uid {world.Alice.Uid}", error);
         Assert.Equal(linksBefore, world.Lan.InHost("ip", "-o", "link").Stdout);
         Assert.Equal(recordsBefore, world.CachedAttachments());
     }

@@ -74,7 +74,7 @@ public sealed class ServerStartupTests(LanWorld world)
         using var outsider = TestUser.Create("outsider");
         using var caller = RootlessCaller.Start(outsider, world.Workspace);
         var netns = caller.CreateContainerNetns();
-        var error = Observe.Error(caller.Plugin("setup", netns, NetavarkJson.Exec(world.Network(LanWorld.MacvlanHostLocal), NetavarkJson.NewContainerId(), "x")));
+        var error = Observe.Error(caller.Plugin("setup", netns, NetavarkJson.Exec(world.MainSocketNetwork(LanWorld.MacvlanHostLocal), NetavarkJson.NewContainerId(), "x")));
         Assert.Equal($"PERMISSION_DENIED: cannot reach net-porter-server at {world.Workspace.SocketPath}: permission denied (the server's domain_socket user/group does not include you)", error);
     }
 

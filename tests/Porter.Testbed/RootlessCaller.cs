@@ -5,11 +5,12 @@ using System.Globalization;
 namespace Porter.Testbed;
 
 /// <summary>
-/// A genuinely unprivileged caller built the way rootless podman builds its world: the test user's uid,
-/// in its own user namespace (uid 0 inside, mapped to the user outside), its own network namespace (the
-/// "rootless netns") and its own mount namespace, where container network namespaces are bind-mounted on files
-/// in the user's directory, as podman does under /run/user/UID/netns. Commands run in one long-lived shell, so
-/// every namespace and mount persists between them.
+/// A genuinely unprivileged caller built the way rootless podman builds its world: the test user's uid, in its own
+/// user namespace (uid 0 inside, mapped to the user outside), its own network namespace (the "rootless netns") and
+/// its own mount namespace, in which /run is replaced by a private tmpfs and only /run/user/UID (the user's runtime
+/// directory) is bind-mounted back, with XDG_RUNTIME_DIR pointing there. Container network namespaces are bind-mounted
+/// at /run/user/UID/netns/netns-UUID, as podman does. Commands run in one long-lived shell, so every namespace and
+/// mount persists between them.
 /// </summary>
 public sealed class RootlessCaller : IDisposable
 {
@@ -18,8 +19,9 @@ public sealed class RootlessCaller : IDisposable
     private readonly BlockingCollection<string> _lines = new();
     private readonly object _gate = new();
 
-    private RootlessCaller(Process shell, TestUser user, string workDir, Workspace workspace)
+    private RootlessCaller(Process shell, TestUser user, string workDir, Workspace workspace, string runtimeDir)
     {
+        RuntimeDir = runtimeDir;
         _shell = shell;
         User = user;
         WorkDir = workDir;
@@ -30,12 +32,16 @@ public sealed class RootlessCaller : IDisposable
     /// <summary>The user's private directory; the same path inside and outside its mount namespace.</summary>
     public string WorkDir { get; }
     public Workspace Workspace { get; }
+    /// <summary>/run/user/UID as the caller sees it.</summary>
+    public string RuntimeDir { get; }
     /// <summary>pid of the caller's shell, as the host sees it.</summary>
     public int Pid => _shell.Id;
 
     public static RootlessCaller Start(TestUser user, Workspace workspace)
     {
         var workDir = workspace.HomeOf(user);
+        var hostRuntimeDir = workspace.RuntimeDirOf(user);
+        var runtimeDir = $"/run/user/{user.Uid}";
         var startInfo = new ProcessStartInfo("setpriv")
         {
             RedirectStandardInput = true,
@@ -60,7 +66,7 @@ public sealed class RootlessCaller : IDisposable
         startInfo.Environment["LANG"] = "C.UTF-8";
 
         var shell = Process.Start(startInfo) ?? throw new TestbedException("cannot start the caller's shell");
-        var caller = new RootlessCaller(shell, user, workDir, workspace);
+        var caller = new RootlessCaller(shell, user, workDir, workspace, runtimeDir);
         shell.OutputDataReceived += (_, e) =>
         {
             if (e.Data is null)
@@ -76,6 +82,14 @@ public sealed class RootlessCaller : IDisposable
         shell.BeginOutputReadLine();
         shell.BeginErrorReadLine();
 
+        var world = caller.Run(
+            $"mount -t tmpfs -o mode=0755 tmpfs /run && mkdir -p {runtimeDir} && mount --bind {hostRuntimeDir} {runtimeDir} " +
+            $"&& mkdir -p {runtimeDir}/netns && export XDG_RUNTIME_DIR={runtimeDir}");
+        if (world.ExitCode != 0)
+        {
+            caller.Dispose();
+            throw new TestbedException($"cannot build the caller's podman-like mount namespace: {world}");
+        }
         var map = caller.Run("cat /proc/self/uid_map");
         var fields = map.Stdout.Split(' ', StringSplitOptions.RemoveEmptyEntries);
         if (map.ExitCode != 0 || fields.Length != 3 || fields[0] != "0" || fields[1] != user.Uid.ToString(CultureInfo.InvariantCulture))
@@ -121,12 +135,12 @@ public sealed class RootlessCaller : IDisposable
 
     /// <summary>
     /// Creates a container network namespace the way podman does: a new netns inside the caller's user namespace,
-    /// bind-mounted on a file in its netns directory. Returns that path, which only exists in the caller's mount namespace.
+    /// bind-mounted on /run/user/UID/netns/netns-UUID. That path only exists in the caller's mount namespace.
     /// </summary>
     public string CreateContainerNetns()
     {
-        var path = Path.Combine(WorkDir, "netns", $"netns-{Guid.NewGuid()}");
-        var result = Run($"mkdir -p {WorkDir}/netns && touch {path} && unshare --net={path} ip link set lo up");
+        var path = $"{RuntimeDir}/netns/netns-{Guid.NewGuid()}";
+        var result = Run($"touch {path} && unshare --net={path} ip link set lo up");
         if (result.ExitCode != 0)
         {
             throw new TestbedException($"cannot create a container netns: {result}");

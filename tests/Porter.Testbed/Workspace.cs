@@ -25,6 +25,10 @@ public sealed class Workspace : IDisposable
     public string RunDir => Path.Combine(Root, "run");
     public string SocketPath => Path.Combine(RunDir, "net-porter.sock");
     public string PluginPath => Path.Combine(Root, "bin", "net-porter");
+    /// <summary>Stands in for the host's /run/user: the server's user_sockets.runtime_dir.</summary>
+    public string UserRuntimeRoot => Path.Combine(Root, "run-user");
+    /// <summary>Files root places here (e.g. bind-mounted namespaces) are visible to every caller started later.</summary>
+    public string SharedDir => Path.Combine(Root, "shared");
 
     public static Workspace Create()
     {
@@ -33,7 +37,7 @@ public sealed class Workspace : IDisposable
         Directory.CreateDirectory(root, Open);
         File.SetUnixFileMode(root, Open);
         var workspace = new Workspace(root);
-        foreach (var dir in new[] { workspace.EtcDir, workspace.CniDir, workspace.RunDir, Path.Combine(root, "bin"), Path.Combine(root, "home") })
+        foreach (var dir in new[] { workspace.EtcDir, workspace.CniDir, workspace.RunDir, Path.Combine(root, "bin"), Path.Combine(root, "home"), workspace.UserRuntimeRoot, workspace.SharedDir })
         {
             Directory.CreateDirectory(dir, Open);
         }
@@ -68,8 +72,29 @@ public sealed class Workspace : IDisposable
         return dir;
     }
 
+    /// <summary>
+    /// The user's runtime directory as logind would make it at login (theirs, 0700). Inside the caller's world it is
+    /// bind-mounted at /run/user/UID.
+    /// </summary>
+    public string RuntimeDirOf(TestUser user)
+    {
+        var dir = Path.Combine(UserRuntimeRoot, user.Uid.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Directory.CreateDirectory(dir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        Shell.Check("chown", $"{user.Uid}:{user.Gid}", dir);
+        return dir;
+    }
+
+    /// <summary>The per-user socket the server makes for a granted user (as the host sees it).</summary>
+    public string UserSocketOf(TestUser user) =>
+        Path.Combine(UserRuntimeRoot, user.Uid.ToString(System.Globalization.CultureInfo.InvariantCulture), "net-porter.sock");
+
     public void Dispose()
     {
+        // Bind mounts placed in the shared directory must go before the files can.
+        foreach (var file in Directory.Exists(SharedDir) ? Directory.GetFiles(SharedDir) : [])
+        {
+            Shell.Try("umount", "-l", file);
+        }
         try
         {
             Directory.Delete(Root, recursive: true);

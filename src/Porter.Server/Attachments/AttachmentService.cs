@@ -11,6 +11,7 @@ using Porter.Server.Cni.Runtime;
 using Porter.Server.Cni.Types;
 using Porter.Server.Configuration;
 using Porter.Server.Identity;
+using Porter.Server.Limits;
 using Porter.Server.Namespaces;
 using Porter.Server.Netavark;
 using Porter.Server.Rpc;
@@ -26,12 +27,13 @@ public sealed class AttachmentService(
     CniRuntime runtime,
     NetnsOpener opener,
     KeyedLocks locks,
+    UserLimits limits,
     IHostApplicationLifetime lifetime,
     ILogger<AttachmentService> logger)
 {
     public async Task<CreateResponse> CreateAsync(CreateRequest request, CallContext call)
     {
-        var (_, network) = Authorize(store.Current, call.Caller, request.Resource);
+        var (_, network, _) = Authorize(store.Current, call.Caller, request.Resource);
         string version;
         try
         {
@@ -60,8 +62,9 @@ public sealed class AttachmentService(
         RequestValidator.ContainerId(request.ContainerId);
         RequestValidator.ContainerName(request.ContainerName);
         RequestValidator.InterfaceName(request.InterfaceName);
-        var (resource, network) = Authorize(store.Current, call.Caller, request.Resource);
+        var (resource, network, decision) = Authorize(store.Current, call.Caller, request.Resource);
         var plan = AttachmentPlan.For(network, request);
+        CheckStaticAddresses(request, decision, call.Caller, resource.Name);
         using var netns = OpenNetns(call.Peer, request.NetnsPath);
         var key = new AttachmentKey(call.Caller.Uid, resource.Name, request.ContainerId, request.InterfaceName);
         using var held = await locks.AcquireAsync(key.LockKey, call.Aborted).ConfigureAwait(false);
@@ -69,6 +72,7 @@ public sealed class AttachmentService(
         // From here on the client's cancellation no longer stops the work: an ADD is finished or undone, never left half-made.
         var stopping = lifetime.ApplicationStopping;
         await ReleaseLeftoverAsync(key, netns, stopping).ConfigureAwait(false);
+        CheckAttachmentLimit(call.Caller);
 
         var rt = new RuntimeConf
         {
@@ -171,7 +175,8 @@ public sealed class AttachmentService(
         return response;
     }
 
-    private static (ResourceConfig Resource, NetworkConfigList Network) Authorize(ServerSnapshot snapshot, CallerIdentity caller, string name)
+    private static (ResourceConfig Resource, NetworkConfigList Network, AccessDecision Decision) Authorize(
+        ServerSnapshot snapshot, CallerIdentity caller, string name)
     {
         RequestValidator.Resource(name);
         var resource = snapshot.Config.FindResource(name)
@@ -181,7 +186,46 @@ public sealed class AttachmentService(
         {
             throw new RpcException(StatusCode.PermissionDenied, decision.Reason);
         }
-        return (resource, snapshot.Networks[resource.Name]);
+        return (resource, snapshot.Networks[resource.Name], decision);
+    }
+
+    private void CheckAttachmentLimit(CallerIdentity caller)
+    {
+        if (caller.IsRoot)
+        {
+            return;
+        }
+        var held = runtime.Cache.List().Entries.Count(e => e.Annotations["uid"]?.GetValue<uint>() == caller.Uid);
+        if (held >= limits.AttachmentsPerUser)
+        {
+            throw new RpcException(StatusCode.ResourceExhausted,
+                $"{caller.Describe()} already has {held} attachments (limit {limits.AttachmentsPerUser}); tear some down first");
+        }
+    }
+
+    /// <summary>Static IPs and MACs are the caller's choice, so each must lie inside what their grants allow.</summary>
+    private static void CheckStaticAddresses(SetupRequest request, AccessDecision decision, CallerIdentity caller, string resource)
+    {
+        foreach (var text in request.StaticIps)
+        {
+            var ip = RequestValidator.StaticIp(text);
+            if (!decision.Ips.Any(range => range.Contains(ip)))
+            {
+                throw new RpcException(StatusCode.PermissionDenied, decision.Ips.IsEmpty
+                    ? $"{caller.Describe()} may not request static IPs on resource '{resource}' (no \"ips\" are granted)"
+                    : $"static IP {ip} is outside what {caller.Describe()} may request on resource '{resource}' ({string.Join(", ", decision.Ips)})");
+            }
+        }
+        if (request.StaticMac.Length > 0)
+        {
+            var mac = RequestValidator.StaticMac(request.StaticMac);
+            if (!decision.Macs.Any(range => range.Contains(mac)))
+            {
+                throw new RpcException(StatusCode.PermissionDenied, decision.Macs.IsEmpty
+                    ? $"{caller.Describe()} may not request a static MAC on resource '{resource}' (no \"macs\" are granted)"
+                    : $"static MAC {mac} is outside what {caller.Describe()} may request on resource '{resource}' ({string.Join(", ", decision.Macs)})");
+            }
+        }
     }
 
     private OpenedNetns OpenNetns(PeerProcess peer, string path)

@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using System.Globalization;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
+using Porter.Server.Authorization;
 using Porter.Server.Cni.Config;
 
 namespace Porter.Server.Configuration;
@@ -15,6 +16,7 @@ public static class ConfigLoader
     public const string DefaultConfigPath = "/etc/net-porter/config.json";
     public const string DefaultSocketPath = "/run/net-porter.sock";
     public const string DefaultStateDir = "/var/lib/net-porter";
+    public const string DefaultUserRuntimeDir = "/run/user";
     public static readonly ImmutableArray<string> DefaultPluginDirs = ["/usr/lib/cni", "/usr/libexec/cni", "/opt/cni/bin"];
     public const int MaxResourceNameLength = 100;
 
@@ -38,7 +40,8 @@ public static class ConfigLoader
         using var source = JsonSource.Parse(file, bytes);
         var root = source.Root;
         root.RequireKind(JsonValueKind.Object);
-        root.OnlyKeys("domain_socket", "resources", "log", "cni_dir", "cni_plugin_dir", "state_dir", "plugin_timeout_seconds");
+        root.OnlyKeys("domain_socket", "resources", "log", "cni_dir", "cni_plugin_dir", "state_dir", "plugin_timeout_seconds",
+            "user_sockets", "limits");
 
         var configDir = Path.GetDirectoryName(file) ?? "/";
         return new ServerConfig
@@ -53,6 +56,8 @@ public static class ConfigLoader
                 ?? DefaultPluginDirs[0],
             StateDir = ReadDirectory(root.Get("state_dir"), configDir) ?? DefaultStateDir,
             PluginTimeout = TimeSpan.FromSeconds(root.Get("plugin_timeout_seconds")?.AsInt(1, 3600) ?? 60),
+            UserSockets = ReadUserSockets(root.Get("user_sockets"), configDir),
+            Limits = ReadLimits(root.Get("limits")),
         };
     }
 
@@ -103,42 +108,92 @@ public static class ConfigLoader
             {
                 throw item.Error("give either \"allow_users\" or its alias \"allow_user\", not both");
             }
-            var users = ReadPrincipals(item.Get("allow_users") ?? item.Get("allow_user"));
-            var groups = ReadPrincipals(item.Get("allow_groups"));
+            var users = ReadGrants(item.Get("allow_users") ?? item.Get("allow_user"), "user");
+            var groups = ReadGrants(item.Get("allow_groups"), "group");
             result.Add(new ResourceConfig(name, users, groups));
         }
         return result.ToImmutable();
     }
 
-    private static ImmutableArray<Principal> ReadPrincipals(ConfigNode? node)
+    /// <summary>
+    /// Grant entries: a name or id ("alice", 1000, "1000"), or an object that also bounds static addresses:
+    /// {"user": "alice", "ips": ["192.168.1.64/28"], "macs": ["02:42:c0:a8:01:00/40"]} ("group" for allow_groups).
+    /// </summary>
+    private static ImmutableArray<Grant> ReadGrants(ConfigNode? node, string kind)
     {
         if (node is not { } list)
         {
             return [];
         }
-        var result = ImmutableArray.CreateBuilder<Principal>();
+        var result = ImmutableArray.CreateBuilder<Grant>();
         foreach (var item in list.Items())
         {
-            switch (item.Kind)
+            if (item.Kind != JsonValueKind.Object)
             {
-                case JsonValueKind.Number when item.Element.TryGetUInt32(out var id):
-                    result.Add(new Principal(null, id));
-                    break;
-                case JsonValueKind.String:
-                    var text = item.AsString();
-                    if (text.Length == 0 || text.Any(c => char.IsWhiteSpace(c) || char.IsControl(c) || c == ':' || c == '/'))
-                    {
-                        throw item.Error($"{JsonSource.Quote(text)} is not a valid user or group name");
-                    }
-                    result.Add(uint.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var numeric)
-                        ? new Principal(null, numeric)
-                        : new Principal(text, null));
-                    break;
-                default:
-                    throw item.Error($"expected a name or a numeric id, found {JsonSource.Describe(item.Kind)} {item.Element.GetRawText()}");
+                result.Add(Grant.Of(ReadPrincipal(item)));
+                continue;
             }
+            item.OnlyKeys(kind, "ips", "macs");
+            var principal = ReadPrincipal(item.Get(kind) ?? throw item.Error($"a grant object needs \"{kind}\""));
+            var ips = ImmutableArray.CreateBuilder<IpRange>();
+            foreach (var ip in item.Get("ips")?.Items() ?? [])
+            {
+                ips.Add(IpRange.TryParse(ip.AsString(), out var range, out var problem) ? range : throw ip.Error(problem));
+            }
+            var macs = ImmutableArray.CreateBuilder<MacRange>();
+            foreach (var mac in item.Get("macs")?.Items() ?? [])
+            {
+                macs.Add(MacRange.TryParse(mac.AsString(), out var range, out var problem) ? range : throw mac.Error(problem));
+            }
+            result.Add(new Grant(principal, ips.ToImmutable(), macs.ToImmutable()));
         }
         return result.ToImmutable();
+    }
+
+    private static Principal ReadPrincipal(ConfigNode item)
+    {
+        switch (item.Kind)
+        {
+            case JsonValueKind.Number when item.Element.TryGetUInt32(out var id):
+                return new Principal(null, id);
+            case JsonValueKind.String:
+                var text = item.AsString();
+                if (text.Length == 0 || text.Any(c => char.IsWhiteSpace(c) || char.IsControl(c) || c == ':' || c == '/'))
+                {
+                    throw item.Error($"{JsonSource.Quote(text)} is not a valid user or group name");
+                }
+                return uint.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var numeric)
+                    ? new Principal(null, numeric)
+                    : new Principal(text, null);
+            default:
+                throw item.Error($"expected a name or a numeric id, found {JsonSource.Describe(item.Kind)} {item.Element.GetRawText()}");
+        }
+    }
+
+    private static UserSocketsConfig ReadUserSockets(ConfigNode? node, string configDir)
+    {
+        if (node is not { } sockets)
+        {
+            return new UserSocketsConfig(true, DefaultUserRuntimeDir);
+        }
+        sockets.OnlyKeys("enabled", "runtime_dir");
+        return new UserSocketsConfig(
+            sockets.OptionalBool("enabled") ?? true,
+            ReadDirectory(sockets.Get("runtime_dir"), configDir) ?? DefaultUserRuntimeDir);
+    }
+
+    private static LimitsConfig ReadLimits(ConfigNode? node)
+    {
+        if (node is not { } limits)
+        {
+            return LimitsConfig.Default;
+        }
+        limits.OnlyKeys("connections_per_user", "concurrent_requests_per_user", "attachments_per_user");
+        var d = LimitsConfig.Default;
+        return new LimitsConfig(
+            limits.Get("connections_per_user")?.AsInt(1, 100_000) ?? d.ConnectionsPerUser,
+            limits.Get("concurrent_requests_per_user")?.AsInt(1, 10_000) ?? d.ConcurrentRequestsPerUser,
+            limits.Get("attachments_per_user")?.AsInt(1, 1_000_000) ?? d.AttachmentsPerUser);
     }
 
     private static LogConfig ReadLog(ConfigNode? node)

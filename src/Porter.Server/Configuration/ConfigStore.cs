@@ -28,11 +28,11 @@ public sealed record ServerSnapshot(ServerConfig Config, ImmutableDictionary<str
             {
                 warnings.Add($"resource '{resource.Name}' grants nobody (no allow_users, no allow_groups)");
             }
-            foreach (var user in resource.AllowUsers.Where(p => p.Name is not null && users.GetUser(p.Name) is null))
+            foreach (var user in resource.AllowUsers.Select(g => g.Principal).Where(p => p.Name is not null && users.GetUser(p.Name) is null))
             {
                 warnings.Add($"resource '{resource.Name}': allow_users names '{user}', which is not a known user");
             }
-            foreach (var group in resource.AllowGroups.Where(p => p.Name is not null && users.GetGroup(p.Name) is null))
+            foreach (var group in resource.AllowGroups.Select(g => g.Principal).Where(p => p.Name is not null && users.GetGroup(p.Name) is null))
             {
                 warnings.Add($"resource '{resource.Name}': allow_groups names '{group}', which is not a known group");
             }
@@ -56,6 +56,9 @@ public sealed class ConfigStore(ServerSnapshot initial, string configPath, UserD
     public ServerSnapshot Current => _current;
 
     public string ConfigPath { get; } = configPath;
+
+    /// <summary>Raised after a new snapshot was swapped in.</summary>
+    public event Action? Changed;
 
     public (bool Applied, IReadOnlyList<string> Messages) Reload()
     {
@@ -84,6 +87,7 @@ public sealed class ConfigStore(ServerSnapshot initial, string configPath, UserD
             return (false, [$"configuration not reloaded: {string.Join(" and ", fixedAtStart)} can only change with a restart"]);
         }
         _current = next;
+        Changed?.Invoke();
         return (true, warnings);
     }
 }

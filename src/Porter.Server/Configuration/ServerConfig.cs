@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using Microsoft.Extensions.Logging;
+using Porter.Server.Authorization;
 
 namespace Porter.Server.Configuration;
 
@@ -18,6 +19,8 @@ public sealed record ServerConfig
     public required string StateDir { get; init; }
     /// <summary>How long one CNI plugin execution may run before it is killed.</summary>
     public required TimeSpan PluginTimeout { get; init; }
+    public required UserSocketsConfig UserSockets { get; init; }
+    public required LimitsConfig Limits { get; init; }
 
     public ResourceConfig? FindResource(string name) =>
         Resources.FirstOrDefault(r => string.Equals(r.Name, name, StringComparison.Ordinal));
@@ -26,7 +29,20 @@ public sealed record ServerConfig
 public sealed record DomainSocketConfig(string Path, string User, string Group, int Mode);
 
 /// <summary>One resource: a CNI network of the same name and who may attach containers to it.</summary>
-public sealed record ResourceConfig(string Name, ImmutableArray<Principal> AllowUsers, ImmutableArray<Principal> AllowGroups);
+public sealed record ResourceConfig(string Name, ImmutableArray<Grant> AllowUsers, ImmutableArray<Grant> AllowGroups);
+
+/// <summary>
+/// A user or group allowed to use a resource, and the static IPs and MACs they may ask for there
+/// (none unless listed: addresses then come from the resource's own IPAM).
+/// </summary>
+public sealed record Grant(Principal Principal, ImmutableArray<IpRange> Ips, ImmutableArray<MacRange> Macs)
+{
+    public static Grant Of(Principal principal) => new(principal, [], []);
+
+    public override string ToString() =>
+        Ips.IsEmpty && Macs.IsEmpty ? Principal.ToString()
+        : $"{Principal} (ips: {(Ips.IsEmpty ? "-" : string.Join(", ", Ips))}; macs: {(Macs.IsEmpty ? "-" : string.Join(", ", Macs))})";
+}
 
 /// <summary>A user or group named in an ACL, by name ("alice") or by number (1000 or "1000").</summary>
 public sealed record Principal(string? Name, uint? Id)
@@ -35,3 +51,18 @@ public sealed record Principal(string? Name, uint? Id)
 }
 
 public sealed record LogConfig(LogLevel Level, bool DumpEnv);
+
+/// <summary>
+/// Per-user sockets: rootless netavark runs the plugin where only /run/user/UID of the host's /run is visible, so
+/// each granted user with a runtime directory gets RuntimeDir/UID/net-porter.sock (theirs, 0600).
+/// </summary>
+public sealed record UserSocketsConfig(bool Enabled, string RuntimeDir)
+{
+    public const string SocketName = "net-porter.sock";
+}
+
+/// <summary>What one non-root user may hold at once; root is not limited.</summary>
+public sealed record LimitsConfig(int ConnectionsPerUser, int ConcurrentRequestsPerUser, int AttachmentsPerUser)
+{
+    public static readonly LimitsConfig Default = new(ConnectionsPerUser: 32, ConcurrentRequestsPerUser: 8, AttachmentsPerUser: 256);
+}

@@ -7,8 +7,7 @@ using Porter.Server.Native;
 namespace Porter.Server.Hosting;
 
 /// <summary>
-/// The listening unix socket handed to Kestrel as a file descriptor, either passed in by systemd socket
-/// activation or bound here. Binding happens in a private directory, where owner, group and mode are set before
+/// The main listening unix socket, either passed in by systemd socket activation or bound here. Binding happens in a private directory, where owner, group and mode are set before
 /// the socket is renamed into place, so no client can ever connect to it with the wrong permissions.
 /// </summary>
 public sealed class ListenSocket
@@ -21,16 +20,16 @@ public sealed class ListenSocket
     private const int SockStream = 1;
     private const int FirstActivatedFd = 3;
 
-    private ListenSocket(int fd, string description, string? ownedPath, ulong ownedInode)
+    private ListenSocket(Socket socket, string description, string? ownedPath, ulong ownedInode)
     {
-        Fd = fd;
+        Socket = socket;
         Description = description;
         OwnedPath = ownedPath;
         OwnedInode = ownedInode;
     }
 
-    /// <summary>A listening AF_UNIX stream socket; Kestrel takes ownership of it.</summary>
-    public int Fd { get; }
+    /// <summary>A listening AF_UNIX stream socket.</summary>
+    public Socket Socket { get; }
     public string Description { get; }
     /// <summary>The socket file this process created (null under socket activation: systemd owns that file).</summary>
     public string? OwnedPath { get; }
@@ -88,7 +87,7 @@ public sealed class ListenSocket
         {
             throw new StartupException("the socket passed by systemd (fd 3) is not a listening unix stream socket (ListenStream= with a path is required)");
         }
-        return new ListenSocket(fd, "socket passed by systemd (fd 3)", null, 0);
+        return new ListenSocket(new Socket(new SafeSocketHandle(fd, ownsHandle: true)), "socket passed by systemd (fd 3)", null, 0);
     }
 
     private static ListenSocket Bind(DomainSocketConfig config, UserDatabase users)
@@ -106,6 +105,7 @@ public sealed class ListenSocket
         Directory.CreateDirectory(scratch, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         var temporary = Path.Combine(scratch, "s");
         var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        var bound = false;
         try
         {
             try
@@ -126,17 +126,16 @@ public sealed class ListenSocket
             {
                 throw new StartupException($"the socket {path} vanished right after it was created");
             }
-            var fd = Libc.Dup((int)socket.Handle);
-            if (fd < 0)
-            {
-                throw new StartupException($"dup of the listening socket failed: {Libc.ErrorText(Libc.LastErrno)}");
-            }
             var mode = Convert.ToString(config.Mode, 8).PadLeft(4, '0');
-            return new ListenSocket(fd, $"{path} ({config.User}:{config.Group} {mode})", path, st.Ino);
+            bound = true;
+            return new ListenSocket(socket, $"{path} ({config.User}:{config.Group} {mode})", path, st.Ino);
         }
         finally
         {
-            socket.Dispose();
+            if (!bound)
+            {
+                socket.Dispose();
+            }
             if (File.Exists(temporary))
             {
                 File.Delete(temporary);

@@ -8,6 +8,10 @@ using Microsoft.Extensions.Logging;
 using Porter.Server.Attachments;
 using Porter.Server.Cni.Invocation;
 using Porter.Server.Cni.Runtime;
+using Microsoft.AspNetCore.Connections;
+using Porter.Server.Hosting.Transport;
+using Porter.Server.Hosting.UserSockets;
+using Porter.Server.Limits;
 using Porter.Server.Configuration;
 using Porter.Server.Identity;
 using Porter.Server.Namespaces;
@@ -61,6 +65,11 @@ public static class ServerHost
         services.AddSingleton<AttachmentService>();
         services.AddSingleton<PorterService>();
         services.AddSingleton<GrpcDispatcher>();
+        services.AddSingleton(new UserLimits(() => store.Current.Config.Limits));
+        services.AddSingleton<SocketHub>();
+        services.AddSingleton<IConnectionListenerFactory, HubTransportFactory>();
+        services.AddSingleton<UserSocketManager>();
+        services.AddHostedService(sp => sp.GetRequiredService<UserSocketManager>());
 
         builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
         {
@@ -70,10 +79,12 @@ public static class ServerHost
             kestrel.Limits.RequestHeadersTimeout = TimeSpan.FromSeconds(10);
             kestrel.Limits.KeepAliveTimeout = TimeSpan.FromSeconds(30);
             kestrel.Limits.Http2.MaxStreamsPerConnection = 16;
-            kestrel.ListenHandle((ulong)listen.Fd, options => options.Protocols = HttpProtocols.Http2);
+            // One endpoint for every socket (main and per-user): the hub feeds it.
+            kestrel.Listen(new HubEndPoint(), options => options.Protocols = HttpProtocols.Http2);
         });
 
         var app = builder.Build();
+        app.Services.GetRequiredService<SocketHub>().Add("main", listen.Socket, listen.Description);
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("net-porter-server");
         var dispatcher = app.Services.GetRequiredService<GrpcDispatcher>();
         app.Services.GetRequiredService<PorterService>().Register(dispatcher);

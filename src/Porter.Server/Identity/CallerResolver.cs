@@ -16,4 +16,13 @@ public sealed class CallerResolver(UserDatabase users)
         }
         return new CallerIdentity(peer.Uid, peer.Gid, peer.Pid, user.Name, users.GetMemberships(user));
     }
+
+    /// <summary>A user known only by uid (no process): memberships from the user database, none without an entry.</summary>
+    public CallerIdentity ResolveUid(uint uid)
+    {
+        var user = users.GetUser(uid);
+        return user is null
+            ? new CallerIdentity(uid, uint.MaxValue, 0, "", [])
+            : new CallerIdentity(uid, user.Gid, 0, user.Name, users.GetMemberships(user));
+    }
 }

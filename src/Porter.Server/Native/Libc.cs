@@ -177,6 +177,12 @@ internal static unsafe partial class Libc
     [LibraryImport("libc", EntryPoint = "lchown", SetLastError = true)]
     public static partial int Lchown([MarshalAs(UnmanagedType.LPUTF8Str)] string path, uint owner, uint group);
 
+    [LibraryImport("libc", EntryPoint = "fchownat", SetLastError = true)]
+    public static partial int Fchownat(int dirfd, [MarshalAs(UnmanagedType.LPUTF8Str)] string path, uint owner, uint group, int flags);
+
+    [LibraryImport("libc", EntryPoint = "unlinkat", SetLastError = true)]
+    public static partial int Unlinkat(int dirfd, [MarshalAs(UnmanagedType.LPUTF8Str)] string path, int flags);
+
     [LibraryImport("libc", EntryPoint = "chmod", SetLastError = true)]
     public static partial int Chmod([MarshalAs(UnmanagedType.LPUTF8Str)] string path, uint mode);
 

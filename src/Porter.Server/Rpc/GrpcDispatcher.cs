@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
 using Porter.Protocol.Grpc;
 using Porter.Server.Identity;
+using Porter.Server.Limits;
 
 namespace Porter.Server.Rpc;
 
@@ -16,7 +17,7 @@ namespace Porter.Server.Rpc;
 /// trailers (or trailers-only responses) with a percent-encoded grpc-message. Every call is tied to the peer's
 /// kernel credentials before its handler runs.
 /// </summary>
-public sealed class GrpcDispatcher(CallerResolver callers, ILogger<GrpcDispatcher> logger)
+public sealed class GrpcDispatcher(CallerResolver callers, UserLimits limits, ILogger<GrpcDispatcher> logger)
 {
     public const int MaxRequestMessageSize = 1024 * 1024;
     private static readonly TimeSpan MaxDeadline = TimeSpan.FromHours(1);
@@ -69,11 +70,18 @@ public sealed class GrpcDispatcher(CallerResolver callers, ILogger<GrpcDispatche
         }
         PeerProcess? peer = null;
         var who = "unknown caller";
+        var counted = false;
         try
         {
             peer = OpenPeer(context);
             var caller = callers.Resolve(peer.Credentials);
             who = $"{caller.Describe()} pid {caller.Pid}";
+            if (!limits.Requests.TryEnter(caller.Uid))
+            {
+                throw new RpcException(StatusCode.ResourceExhausted,
+                    $"{caller.Describe()} already has {limits.Requests.Limit} requests in progress (the limit); try again when they finish");
+            }
+            counted = true;
             var payload = await MessageFrame.ReadUnaryAsync(context.Request.Body, MaxRequestMessageSize, deadline.Token).ConfigureAwait(false)
                 ?? throw new RpcException(StatusCode.Internal, "the call carried no request message");
             var message = MessageFrame.Parse(method.RequestParser, payload, StatusCode.InvalidArgument);
@@ -112,6 +120,10 @@ public sealed class GrpcDispatcher(CallerResolver callers, ILogger<GrpcDispatche
         }
         finally
         {
+            if (counted)
+            {
+                limits.Requests.Leave(peer!.Credentials.Uid);
+            }
             peer?.Dispose();
         }
     }

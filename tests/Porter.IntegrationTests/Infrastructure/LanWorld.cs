@@ -4,10 +4,12 @@ namespace Porter.IntegrationTests.Infrastructure;
 
 /// <summary>
 /// One complete test world: a scratch host + LAN, test users, a workspace with CNI networks, and the published
-/// net-porter-server running in the scratch host namespace.
-///   alice   — granted every resource by name (and ipvl-static through the original README's "allow_user" alias)
+/// net-porter-server running in the scratch host namespace. Users are "logged in" (have a runtime directory), so the
+/// granted ones get per-user sockets, which the plugin finds by itself.
+///   alice   — granted every resource by name (ipvl-static through the original README's "allow_user" alias), with
+///             static IPs 192.168.77.32/27 and MACs 02:42:c0:a8:4d:00/40 where static addressing applies
 ///   bob     — granted mv-hl only through membership of the "lan" group
-///   mallory — may connect to the socket, but is granted nothing
+///   mallory — may connect to the main socket, but is granted nothing (so she has no per-user socket)
 /// </summary>
 public sealed class LanWorld : IDisposable
 {
@@ -36,7 +38,15 @@ public sealed class LanWorld : IDisposable
             Workspace = Own(Workspace.Create());
             WriteNetworks(Workspace);
             Workspace.WriteConfig(Config());
+            foreach (var user in new[] { Alice, Bob, Mallory })
+            {
+                Workspace.RuntimeDirOf(user);
+            }
+            // A root-owned namespace every caller can name: the scratch host's, bind-mounted where callers can see it.
+            File.WriteAllText(HostNetnsBind, "");
+            Shell.Check("mount", "--bind", Lan.HostNsPath, HostNetnsBind);
             Server = Own(PorterServerProcess.Start(Lan, Workspace));
+            WaitForUserSockets();
         }
         catch
         {
@@ -53,6 +63,9 @@ public sealed class LanWorld : IDisposable
     public TestUser Mallory { get; } = null!;
     public Workspace Workspace { get; } = null!;
     public PorterServerProcess Server { get; private set; } = null!;
+
+    /// <summary>The scratch host's network namespace, bind-mounted in the shared directory.</summary>
+    public string HostNetnsBind => Path.Combine(Workspace.SharedDir, "host-netns");
 
     public string HostLocalDir(string network) => Path.Combine(Workspace.StateDir, "host-local", network);
 
@@ -75,12 +88,25 @@ public sealed class LanWorld : IDisposable
         _owned.Remove(Server);
         Server.Dispose();
         Server = Own(PorterServerProcess.Start(Lan, Workspace));
+        WaitForUserSockets();
+    }
+
+    public void WaitForUserSockets()
+    {
+        foreach (var user in new[] { Alice, Bob })
+        {
+            Wait.Until(() => File.Exists(Workspace.UserSocketOf(user)), TimeSpan.FromSeconds(15), $"per-user socket of {user.Name}", () => Server.Log);
+        }
     }
 
     public RootlessCaller Caller(TestUser user) => RootlessCaller.Start(user, Workspace);
 
-    public System.Text.Json.Nodes.JsonObject Network(string resource, IReadOnlyList<NetavarkJson.Subnet>? subnets = null, bool legacyNulls = false) =>
-        NetavarkJson.Network($"net-{resource}", resource, Workspace.SocketPath, subnets, legacyNulls: legacyNulls);
+    /// <summary>A podman network for a resource; without <paramref name="socket"/> the plugin finds the per-user socket itself.</summary>
+    public System.Text.Json.Nodes.JsonObject Network(string resource, IReadOnlyList<NetavarkJson.Subnet>? subnets = null, bool legacyNulls = false, string? socket = null) =>
+        NetavarkJson.Network($"net-{resource}", resource, socket, subnets, legacyNulls: legacyNulls);
+
+    /// <summary>The same, addressed to the main socket (for users who have no per-user socket).</summary>
+    public System.Text.Json.Nodes.JsonObject MainSocketNetwork(string resource) => Network(resource, socket: Workspace.SocketPath);
 
     public void Dispose()
     {
@@ -110,12 +136,13 @@ public sealed class LanWorld : IDisposable
           "domain_socket": { "path": "{{Workspace.SocketPath}}", "user": "root", "group": "{{SocketGroup.Name}}", "mode": "0660" },
           "resources": [
             { "name": "{{MacvlanHostLocal}}", "allow_users": ["{{Alice.Name}}"], "allow_groups": ["{{LanGroup.Name}}"] },
-            { "name": "{{IpvlanStatic}}", "allow_user": ["{{Alice.Name}}"] },
+            { "name": "{{IpvlanStatic}}", "allow_user": [{ "user": "{{Alice.Name}}", "ips": ["192.168.77.32/27"], "macs": ["02:42:c0:a8:4d:00/40"] }] },
             { "name": "{{BrokenChain}}", "allow_users": [{{Alice.Uid}}] },
-            { "name": "{{MacvlanL2}}", "allow_users": ["{{Alice.Name}}"] },
-            { "name": "{{MacvlanStatic}}", "allow_users": ["{{Alice.Name}}"] }
+            { "name": "{{MacvlanL2}}", "allow_users": [{ "user": "{{Alice.Name}}", "macs": ["02:42:c0:a8:4d:00/40"] }] },
+            { "name": "{{MacvlanStatic}}", "allow_users": [{ "user": "{{Alice.Name}}", "ips": ["192.168.77.32-192.168.77.63", "10.9.9.0/24"] }] }
           ],
           "state_dir": "{{Workspace.StateDir}}",
+          "user_sockets": { "runtime_dir": "{{Workspace.UserRuntimeRoot}}" },
           "log": { "level": "debug" }
         }
         """;

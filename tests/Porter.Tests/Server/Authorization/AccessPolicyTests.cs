@@ -13,34 +13,40 @@ public sealed class AccessPolicyTests
         [new GroupEntry(1000, "alice"), new GroupEntry(1500, "netusers")]);
 
     private static ResourceConfig Resource(string name = "lan", Principal[]? users = null, Principal[]? groups = null) =>
-        new(name, [.. users ?? []], [.. groups ?? []]);
+        new(name, [.. (users ?? []).Select(Grant.Of)], [.. (groups ?? []).Select(Grant.Of)]);
+
+    private static void AssertDecision(AccessDecision decision, bool allowed, string reason)
+    {
+        Assert.Equal(allowed, decision.Allowed);
+        Assert.Equal(reason, decision.Reason);
+    }
 
     [Fact]
     public void A_user_listed_by_name_is_allowed()
     {
         var decision = AccessPolicy.Decide(Resource(users: [new Principal("alice", null)]), Alice);
-        Assert.Equal(new AccessDecision(true, "alice (uid 1000) is listed in allow_users of 'lan'"), decision);
+        AssertDecision(decision, true, "alice (uid 1000) is listed in allow_users of 'lan'");
     }
 
     [Fact]
     public void A_user_listed_by_uid_is_allowed()
     {
         var decision = AccessPolicy.Decide(Resource(users: [new Principal(null, 1000)]), Alice);
-        Assert.Equal(new AccessDecision(true, "alice (uid 1000) is listed in allow_users of 'lan'"), decision);
+        AssertDecision(decision, true, "alice (uid 1000) is listed in allow_users of 'lan'");
     }
 
     [Fact]
     public void A_member_of_a_group_listed_by_name_is_allowed()
     {
         var decision = AccessPolicy.Decide(Resource(groups: [new Principal("netusers", null)]), Alice);
-        Assert.Equal(new AccessDecision(true, "alice (uid 1000) is in group 'netusers', listed in allow_groups of 'lan'"), decision);
+        AssertDecision(decision, true, "alice (uid 1000) is in group 'netusers', listed in allow_groups of 'lan'");
     }
 
     [Fact]
     public void A_member_of_a_group_listed_by_gid_is_allowed()
     {
         var decision = AccessPolicy.Decide(Resource(groups: [new Principal(null, 1500)]), Alice);
-        Assert.Equal(new AccessDecision(true, "alice (uid 1000) is in group '1500', listed in allow_groups of 'lan'"), decision);
+        AssertDecision(decision, true, "alice (uid 1000) is in group '1500', listed in allow_groups of 'lan'");
     }
 
     [Fact]
@@ -50,8 +56,7 @@ public sealed class AccessPolicyTests
 
         var decision = AccessPolicy.Decide(resource, Alice);
 
-        Assert.Equal(new AccessDecision(false,
-            "alice (uid 1000) may not use resource 'lan': neither the user nor any of their groups is granted it"), decision);
+        AssertDecision(decision, false, "alice (uid 1000) may not use resource 'lan': neither the user nor any of their groups is granted it");
     }
 
     [Fact]
@@ -78,8 +83,7 @@ public sealed class AccessPolicyTests
 
         var decision = AccessPolicy.Decide(Resource(users: [new Principal("alice", null)], groups: [new Principal("netusers", null)]), root);
 
-        Assert.Equal(new AccessDecision(false,
-            "root (uid 0) may not use resource 'lan': neither the user nor any of their groups is granted it"), decision);
+        AssertDecision(decision, false, "root (uid 0) may not use resource 'lan': neither the user nor any of their groups is granted it");
     }
 
     [Fact]
@@ -111,6 +115,8 @@ public sealed class AccessPolicyTests
         {
             SourcePath = "/etc/net-porter/config.json",
             DomainSocket = new DomainSocketConfig("/run/net-porter.sock", "root", "root", 432),
+            UserSockets = new UserSocketsConfig(true, "/run/user"),
+            Limits = LimitsConfig.Default,
             Resources =
             [
                 Resource("zeta", users: [new Principal("alice", null)]),

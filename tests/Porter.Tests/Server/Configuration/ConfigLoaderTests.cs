@@ -63,8 +63,8 @@ public sealed class ConfigLoaderTests
         Assert.Equal(new DomainSocketConfig("/run/net-porter.sock", "root", "net-porter", Convert.ToInt32("660", 8)), config.DomainSocket);
         var resource = Assert.Single(config.Resources);
         Assert.Equal("macvlan-dhcp", resource.Name);
-        Assert.Equal<Principal>([new Principal("podman", null)], resource.AllowUsers);
-        Assert.Equal<Principal>([new Principal("root", null)], resource.AllowGroups);
+        Assert.Equal<Principal>([new Principal("podman", null)], resource.AllowUsers.Select(g => g.Principal));
+        Assert.Equal<Principal>([new Principal("root", null)], resource.AllowGroups.Select(g => g.Principal));
         Assert.Equal(new LogConfig(LogLevel.Information, DumpEnv: true), config.Log);
         Assert.Same(resource, config.FindResource("macvlan-dhcp"));
         Assert.Null(config.FindResource("MACVLAN-DHCP"));
@@ -76,8 +76,8 @@ public sealed class ConfigLoaderTests
         var alias = Parse(Resource("""{"name": "lan", "allow_user": ["alice", 1001]}""")).Resources[0];
         var canonical = Parse(Resource("""{"name": "lan", "allow_users": ["alice", 1001]}""")).Resources[0];
 
-        Assert.Equal<Principal>(canonical.AllowUsers, alias.AllowUsers);
-        Assert.Equal<Principal>([new Principal("alice", null), new Principal(null, 1001)], alias.AllowUsers);
+        Assert.Equal<Principal>(canonical.AllowUsers.Select(g => g.Principal), alias.AllowUsers.Select(g => g.Principal));
+        Assert.Equal<Principal>([new Principal("alice", null), new Principal(null, 1001)], alias.AllowUsers.Select(g => g.Principal));
     }
 
     [Fact]
@@ -126,7 +126,7 @@ public sealed class ConfigLoaderTests
         Assert.Equal("frobnicate", e.JsonPath);
         Assert.Equal((1, 16), (e.Line, e.Column));
         Assert.Equal(
-            "unknown key 'frobnicate' (known keys: domain_socket, resources, log, cni_dir, cni_plugin_dir, state_dir, plugin_timeout_seconds)",
+            "unknown key 'frobnicate' (known keys: domain_socket, resources, log, cni_dir, cni_plugin_dir, state_dir, plugin_timeout_seconds, user_sockets, limits)",
             e.Problem);
     }
 
@@ -192,8 +192,8 @@ public sealed class ConfigLoaderTests
     {
         var resource = Parse(Resource("""{"name": "lan", "allow_users": [1000, "1000", "alice", 0], "allow_groups": ["100", "netdev"]}""")).Resources[0];
 
-        Assert.Equal<Principal>([new Principal(null, 1000), new Principal(null, 1000), new Principal("alice", null), new Principal(null, 0)], resource.AllowUsers);
-        Assert.Equal<Principal>([new Principal(null, 100), new Principal("netdev", null)], resource.AllowGroups);
+        Assert.Equal<Principal>([new Principal(null, 1000), new Principal(null, 1000), new Principal("alice", null), new Principal(null, 0)], resource.AllowUsers.Select(g => g.Principal));
+        Assert.Equal<Principal>([new Principal(null, 100), new Principal("netdev", null)], resource.AllowGroups.Select(g => g.Principal));
         Assert.Equal("1000", resource.AllowUsers[0].ToString());
         Assert.Equal("alice", resource.AllowUsers[2].ToString());
     }
