@@ -4,7 +4,7 @@ using System.Text.Json.Serialization.Metadata;
 namespace Porter.Plugin.Netavark;
 
 /// <summary>Reads what netavark or podman pipes to the plugin, refusing oversized, empty or malformed input clearly.</summary>
-public static class PluginInput
+public static partial class PluginInput
 {
     public const int MaxInputBytes = 4 * 1024 * 1024;
 
@@ -41,6 +41,10 @@ public static class PluginInput
         }
     }
 
+    /// <summary>
+    /// System.Text.Json's message, reworded for a podman user: JSON types instead of .NET type names, and where in
+    /// the input the problem is.
+    /// </summary>
     public static string Describe(JsonException e)
     {
         var message = e.Message;
@@ -50,8 +54,37 @@ public static class PluginInput
         {
             message = message[..cut];
         }
+        message = message.TrimEnd();
+        var conversion = ConversionFailure().Match(message);
+        if (conversion.Success)
+        {
+            message = $"expected {Friendly(conversion.Groups[1].Value)}";
+        }
+        var missing = MissingRequired().Match(message);
+        if (missing.Success)
+        {
+            message = $"missing required field(s) {missing.Groups[1].Value}";
+        }
         var where = e.Path is { Length: > 0 } path ? $" at {path}" : "";
         var line = e.LineNumber is { } l ? $" (line {l + 1}, byte {e.BytePositionInLine + 1})" : "";
-        return $"{message.TrimEnd()}{where}{line}";
+        return $"{message}{where}{line}";
     }
+
+    private static string Friendly(string dotnetType) => dotnetType switch
+    {
+        "System.String" => "a string",
+        "System.Boolean" => "true or false",
+        "System.UInt16" => "a whole number from 0 to 65535",
+        "System.Collections.Generic.List`1[System.String]" => "an array of strings",
+        "System.Collections.Generic.Dictionary`2[System.String,System.String]" => "an object with string values",
+        var t when t.StartsWith("System.Collections.Generic.List`1[", StringComparison.Ordinal) => "an array of objects",
+        var t when t.StartsWith("Porter.Plugin.Netavark.", StringComparison.Ordinal) => "an object",
+        _ => "a value of another type",
+    };
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^The JSON value could not be converted to (.+)\.$")]
+    private static partial System.Text.RegularExpressions.Regex ConversionFailure();
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^JSON deserialization for type '.+' was missing required properties including: (.+)\.$")]
+    private static partial System.Text.RegularExpressions.Regex MissingRequired();
 }

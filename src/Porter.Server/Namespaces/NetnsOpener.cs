@@ -131,9 +131,9 @@ public sealed class NetnsOpener
         {
             Libc.ENOENT => new NetnsException(NetnsProblem.NotFound, $"netns path {callerPath} does not exist"),
             Libc.ENOTDIR => new NetnsException(NetnsProblem.NotFound, $"netns path {callerPath} does not exist (a parent is not a directory)"),
-            Libc.ELOOP => new NetnsException(NetnsProblem.InvalidPath,
-                $"netns path {callerPath} leads through a /proc magic link or too many symlinks; pass the bind-mounted netns path instead"),
-            Libc.EACCES => new NetnsException(NetnsProblem.InvalidPath, $"netns path {callerPath} is not accessible"),
+            // /proc/PID/ns/* links fail with ELOOP (RESOLVE_NO_MAGICLINKS) or, where ptrace rules refuse first, EACCES.
+            Libc.ELOOP or Libc.EACCES => new NetnsException(NetnsProblem.InvalidPath,
+                $"netns path {callerPath} is refused: it leads through a /proc magic link, a symlink loop or something inaccessible; pass the bind-mounted netns path instead"),
             Libc.ENOSYS => new NetnsException(NetnsProblem.InvalidPath, "this kernel lacks openat2(2) (Linux 5.6+ is required)"),
             _ => new NetnsException(NetnsProblem.InvalidPath, $"cannot open netns path {callerPath}: {Libc.ErrorText(errno)}"),
         };

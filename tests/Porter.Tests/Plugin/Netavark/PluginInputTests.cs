@@ -108,8 +108,7 @@ public sealed class PluginInputTests
         var message = Fails(() => PluginInput.Parse(json, NetavarkJsonContext.Default.NetworkPluginExec, "netavark setup"));
 
         Assert.Equal(
-            "stdin is not valid netavark setup JSON: JSON deserialization for type 'Porter.Plugin.Netavark.NetworkPluginExec' " +
-            $"was missing required properties including: 'container_id'. at $ (line 1, byte {json.Length + 1})",
+            $"stdin is not valid netavark setup JSON: missing required field(s) 'container_id' at $ (line 1, byte {json.Length + 1})",
             message);
     }
 
@@ -128,7 +127,7 @@ public sealed class PluginInputTests
 
         var message = Fails(() => PluginInput.Parse(json, NetavarkJsonContext.Default.NetworkPluginExec, "netavark setup"));
 
-        Assert.StartsWith("stdin is not valid netavark setup JSON: ", message, StringComparison.Ordinal);
+        Assert.StartsWith("stdin is not valid netavark setup JSON: expected a whole number from 0 to 65535", message, StringComparison.Ordinal);
         // System.Text.Json reports the byte just after the offending token ("80" spans bytes 40-43).
         Assert.EndsWith(" at $.port_mappings[0].container_port (line 4, byte 44)", message, StringComparison.Ordinal);
         Assert.DoesNotContain("Path: ", message, StringComparison.Ordinal);

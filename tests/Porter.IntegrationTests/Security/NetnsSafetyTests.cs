@@ -2,7 +2,7 @@ using Porter.IntegrationTests.Infrastructure;
 using Porter.Testbed;
 using Xunit;
 
-namespace Porter.IntegrationTests;
+namespace Porter.IntegrationTests.Security;
 
 /// <summary>
 /// The server opens only network namespaces the caller owns, resolved as the caller sees the path.
