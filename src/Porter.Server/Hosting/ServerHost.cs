@@ -74,10 +74,13 @@ public static class ServerHost
         builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
-            kestrel.Limits.MaxRequestBodySize = GrpcDispatcher.MaxRequestMessageSize + 5;
+            // The dispatcher refuses oversized messages from their frame header, with a precise message; this is
+            // only the backstop for bodies that are far beyond any message.
+            kestrel.Limits.MaxRequestBodySize = 16 * GrpcDispatcher.MaxRequestMessageSize;
             kestrel.Limits.MaxRequestHeadersTotalSize = 16 * 1024;
             kestrel.Limits.RequestHeadersTimeout = TimeSpan.FromSeconds(10);
-            kestrel.Limits.KeepAliveTimeout = TimeSpan.FromSeconds(30);
+            // Also how long a connection that never sends the HTTP/2 preface is kept: one plugin call per connection.
+            kestrel.Limits.KeepAliveTimeout = TimeSpan.FromSeconds(10);
             kestrel.Limits.Http2.MaxStreamsPerConnection = 16;
             // One endpoint for every socket (main and per-user): the hub feeds it.
             kestrel.Listen(new HubEndPoint(), options => options.Protocols = HttpProtocols.Http2);

@@ -4,8 +4,9 @@ using Xunit;
 namespace Porter.IntegrationTests.Infrastructure;
 
 /// <summary>
-/// What abuse must not change: the server's open file descriptors, the links in the scratch host namespace, every
-/// host-local allocation, and the attachment records. Taken before an attack and compared after it.
+/// What abuse must not change: the server's open descriptors for sockets, pipes, namespaces and pidfds (assemblies
+/// the runtime maps lazily are not counted), the links in the scratch host namespace, every host-local allocation,
+/// and the attachment records. Taken before an attack and compared after it.
 /// </summary>
 public sealed record WorldState(int ServerFds, string HostLinks, IReadOnlyList<string> Allocations, IReadOnlyList<string> Records)
 {
@@ -38,18 +39,25 @@ public sealed record WorldState(int ServerFds, string HostLinks, IReadOnlyList<s
         Assert.False(world.Server.HasExited, $"the server died:\n{world.Server.Log}");
     }
 
-    private static int CountFds(int pid) => Directory.GetFiles($"/proc/{pid}/fd").Length;
+    private static readonly string[] Counted = ["socket:", "pipe:", "anon_inode:", "net:", "user:"];
+
+    private static int CountFds(int pid) => Describe(pid).Count();
 
     private static IEnumerable<string> Describe(int pid) =>
-        Directory.GetFiles($"/proc/{pid}/fd").Select(f =>
+        Directory.GetFiles($"/proc/{pid}/fd")
+            .Select(f => (Fd: Path.GetFileName(f), Target: Target(f)))
+            .Where(x => Counted.Any(prefix => x.Target.StartsWith(prefix, StringComparison.Ordinal)))
+            .Select(x => $"{x.Fd} -> {x.Target}");
+
+    private static string Target(string fd)
+    {
+        try
         {
-            try
-            {
-                return $"{Path.GetFileName(f)} -> {new FileInfo(f).LinkTarget}";
-            }
-            catch (IOException)
-            {
-                return Path.GetFileName(f);
-            }
-        });
+            return new FileInfo(fd).LinkTarget ?? "";
+        }
+        catch (IOException)
+        {
+            return ""; // closed while we looked
+        }
+    }
 }

@@ -27,8 +27,12 @@ public sealed class PluginExecutor(ILogger<PluginExecutor> logger)
     public async Task<byte[]> ExecAsync(PluginInvocation invocation, CancellationToken cancellationToken)
     {
         using var process = Start(invocation);
-        var stdoutTask = ReadBoundedAsync(process.StandardOutput.BaseStream);
-        var stderrTask = ReadBoundedAsync(process.StandardError.BaseStream);
+        // Process.Dispose does not close redirected streams once they were read directly: close them here, or
+        // every plugin run leaks two pipe descriptors.
+        using var stdoutStream = process.StandardOutput.BaseStream;
+        using var stderrStream = process.StandardError.BaseStream;
+        var stdoutTask = ReadBoundedAsync(stdoutStream);
+        var stderrTask = ReadBoundedAsync(stderrStream);
         try
         {
             await process.StandardInput.BaseStream.WriteAsync(invocation.Stdin, cancellationToken).ConfigureAwait(false);

@@ -99,4 +99,39 @@ public sealed class PluginExecutorTests : IDisposable
         var e = await Assert.ThrowsAsync<CniException>(() => Run(plugin));
         Assert.Equal("CNI plugin 'fake' wrote more than 4194304 bytes (ADD)", e.Message);
     }
+
+    [Fact]
+    public async Task Running_plugins_leaves_no_descriptors_behind()
+    {
+        var ok = Script("ok", "cat >/dev/null; echo '{}'");
+        var failing = Script("failing", "echo '{\"code\":7,\"msg\":\"no\"}'; echo oops >&2; exit 1");
+        for (var i = 0; i < 3; i++)
+        {
+            await Run(ok); // warm up: the first runs load code and create runtime pipes
+            await Assert.ThrowsAsync<CniPluginException>(() => Run(failing));
+        }
+        var before = Pipes();
+
+        for (var i = 0; i < 200; i++)
+        {
+            await Run(ok);
+            await Assert.ThrowsAsync<CniPluginException>(() => Run(failing));
+        }
+
+        // A per-run leak shows as hundreds; the runtime and the test host open a few pipes of their own meanwhile.
+        Assert.True(Pipes() - before < 10, $"{Pipes() - before} more pipe descriptors after 400 plugin runs");
+    }
+
+    private static int Pipes() =>
+        Directory.GetFiles("/proc/self/fd").Count(f =>
+        {
+            try
+            {
+                return new FileInfo(f).LinkTarget?.StartsWith("pipe:", StringComparison.Ordinal) == true;
+            }
+            catch (IOException)
+            {
+                return false;
+            }
+        });
 }
