@@ -44,6 +44,7 @@ try
             { "name": "{{Resource}}", "allow_users": ["{{user.Name}}"] }
           ],
           "state_dir": "{{workspace.StateDir}}",
+          "user_sockets": { "runtime_dir": "{{workspace.UserRuntimeRoot}}" },
           "log": { "level": "info" }
         }
         """;
@@ -70,18 +71,24 @@ try
     Show(workspace.ConfigPath, config);
     Show(Path.Combine(workspace.CniDir, $"{Resource}.json"), cni);
 
-    Step("4. net-porter-server starts (as root, in the scratch host namespace)");
+    Step("4. net-porter-server starts (as root, in the scratch host namespace); the user is logged in");
+    var userRuntimeDir = workspace.RuntimeDirOf(user);
     var server = Keep(PorterServerProcess.Start(lan, workspace));
-    Say($"pid {server.Pid}, listening on {workspace.SocketPath}");
+    Wait.Until(() => File.Exists(workspace.UserSocketOf(user)), TimeSpan.FromSeconds(15), "the user's socket");
+    Say($"pid {server.Pid}, main socket {workspace.SocketPath}");
+    Say($"and, because {user.Name} is granted a resource, a socket of their own: {workspace.UserSocketOf(user)}");
+    Say($"  ({Shell.Check("stat", "-c", "%U %a", workspace.UserSocketOf(user)).Trim()}; {userRuntimeDir} plays /run/user/{user.Uid})");
 
-    Step("5. The user's rootless world: own user, network and mount namespaces; a container netns bind-mounted like podman's");
+    Step("5. The user's rootless world: own user, network and mount namespaces, /run replaced but /run/user/UID kept, as podman does");
     var caller = Keep(RootlessCaller.Start(user, workspace));
     var netns = caller.CreateContainerNetns();
     Say($"inside, the user is uid {caller.Run("id -u").Stdout.Trim()}; its uid_map is '{caller.Run("cat /proc/self/uid_map").Stdout.Trim()}'");
     Say($"container netns: {netns} (exists only in the user's mount namespace)");
 
-    Step("6. podman network create -d net-porter -o resource=... (the plugin's 'create')");
-    var network = NetavarkJson.Network("lan", Resource, workspace.SocketPath);
+    Say($"XDG_RUNTIME_DIR={caller.Run("echo $XDG_RUNTIME_DIR").Stdout.Trim()}; it holds: {caller.Run("ls $XDG_RUNTIME_DIR").Stdout.Trim().Replace('\n', ' ')}");
+
+    Step("6. podman network create -d net-porter -o resource=... (the plugin's 'create'; it finds the user's socket itself)");
+    var network = NetavarkJson.Network("lan", Resource, socket: null);
     Run(caller, "create", null, network.ToJsonString());
 
     Step("7. Container start: netavark runs 'net-porter setup <netns>'");
@@ -103,11 +110,14 @@ try
     var ipFile = Path.Combine(workspace.StateDir, "host-local", Resource, address.Split('/')[0]);
     Say(File.Exists(ipFile) ? $"{address} is still allocated!" : $"{address} is released");
 
-    Step("10. The other user may open the socket but holds no grant: refused, nothing created");
+    Step("10. The other user holds no grant: no socket of their own, and through the main socket they are refused");
     using (var strangerCaller = RootlessCaller.Start(stranger, workspace))
     {
         var strangerNetns = strangerCaller.CreateContainerNetns();
-        var denied = strangerCaller.Plugin("setup", strangerNetns, NetavarkJson.Exec(network, NetavarkJson.NewContainerId(), "intruder"));
+        var notFound = strangerCaller.Plugin("setup", strangerNetns, NetavarkJson.Exec(network, NetavarkJson.NewContainerId(), "intruder"));
+        Say($"exit {notFound.ExitCode}: {notFound.Stdout.Trim()}");
+        var viaMain = NetavarkJson.Network("lan", Resource, workspace.SocketPath);
+        var denied = strangerCaller.Plugin("setup", strangerNetns, NetavarkJson.Exec(viaMain, NetavarkJson.NewContainerId(), "intruder"));
         Say($"exit {denied.ExitCode}: {denied.Stdout.Trim()}");
         Say($"links in the stranger's container: {strangerCaller.InNetns(strangerNetns, "ip -br link").Stdout.Trim()}");
     }
