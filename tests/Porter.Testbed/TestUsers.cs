@@ -59,7 +59,17 @@ public sealed class TestUser : IDisposable
 
     public void Dispose()
     {
+        // Anything the user left running (a background process outlives its shell) would make userdel refuse.
+        Shell.Try("pkill", "-KILL", "-u", Uid.ToString(CultureInfo.InvariantCulture));
+        for (var attempt = 0; attempt < 50 && Shell.Run("pgrep", "-u", Uid.ToString(CultureInfo.InvariantCulture)).ExitCode == 0; attempt++)
+        {
+            Thread.Sleep(20);
+        }
         // --user-group created a group of the same name; userdel removes it along with the user.
-        Shell.Try("userdel", Name);
+        var removed = Shell.Run("userdel", Name);
+        if (removed.ExitCode != 0)
+        {
+            throw new TestbedException($"cannot remove test user {Name}: {removed.Stderr.Trim()}");
+        }
     }
 }
