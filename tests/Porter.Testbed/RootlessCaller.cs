@@ -18,6 +18,7 @@ public sealed class RootlessCaller : IDisposable
     private readonly Process _shell;
     private readonly BlockingCollection<string> _lines = new();
     private readonly object _gate = new();
+    private readonly Dictionary<string, string> _containers = new(StringComparer.Ordinal);
 
     private RootlessCaller(Process shell, TestUser user, string workDir, Workspace workspace, string runtimeDir)
     {
@@ -135,9 +136,10 @@ public sealed class RootlessCaller : IDisposable
 
     /// <summary>
     /// Creates a container network namespace the way podman does: a new netns inside the caller's user namespace,
-    /// bind-mounted on /run/user/UID/netns/netns-UUID. That path only exists in the caller's mount namespace.
+    /// bind-mounted on /run/user/UID/netns/netns-UUID (a path that only exists in the caller's mount namespace). Unless
+    /// <paramref name="running"/> is false, a process lives in it, as a running container's does.
     /// </summary>
-    public string CreateContainerNetns()
+    public string CreateContainerNetns(bool running = true)
     {
         var path = $"{RuntimeDir}/netns/netns-{Guid.NewGuid()}";
         var result = Run($"touch {path} && unshare --net={path} ip link set lo up");
@@ -145,7 +147,32 @@ public sealed class RootlessCaller : IDisposable
         {
             throw new TestbedException($"cannot create a container netns: {result}");
         }
+        if (running)
+        {
+            var started = Run($"nsenter --net={path} -- sleep infinity > /dev/null 2>&1 & echo $!");
+            _containers[path] = started.Stdout.Trim();
+        }
         return path;
+    }
+
+    /// <summary>The container's process dies (killed, crashed); its namespace stays as long as its bind mount does.</summary>
+    public void KillContainer(string netns)
+    {
+        if (_containers.Remove(netns, out var pid))
+        {
+            Run($"kill -9 {pid}; while kill -0 {pid} 2>/dev/null; do sleep 0.05; done");
+        }
+    }
+
+    /// <summary>Kills the container's process and removes its namespace, as podman does after a container exits.</summary>
+    public void RemoveContainerNetns(string netns)
+    {
+        KillContainer(netns);
+        var removed = Run($"umount {netns} && rm {netns}");
+        if (removed.ExitCode != 0)
+        {
+            throw new TestbedException($"cannot remove container netns {netns}: {removed}");
+        }
     }
 
     public ShellResult InNetns(string netns, string command) => Run($"nsenter --net={netns} -- {command}");

@@ -11,7 +11,12 @@ public readonly record struct AttachmentKey(uint Uid, string Resource, string Co
 {
     public string ScopedContainerId => $"{Uid.ToString(CultureInfo.InvariantCulture)}-{ContainerId}";
 
-    public string LockKey => $"{Resource}/{ScopedContainerId}/{IfName}";
+    public string LockKey => LockKeyFor(Resource, ScopedContainerId, IfName);
+
+    public static string LockKeyFor(string resource, string scopedContainerId, string ifName) => $"{resource}/{scopedContainerId}/{ifName}";
+
+    /// <summary>File name of the attachment's held namespace (every part is validated: no '/').</summary>
+    public string HoldName => $"{Resource}-{ScopedContainerId}-{IfName}";
 
     public override string ToString() => $"container {ContainerId} ({IfName}) on resource '{Resource}'";
 }

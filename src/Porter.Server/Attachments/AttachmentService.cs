@@ -26,6 +26,7 @@ public sealed class AttachmentService(
     ConfigStore store,
     CniRuntime runtime,
     NetnsOpener opener,
+    NetnsHolds holds,
     KeyedLocks locks,
     UserLimits limits,
     IHostApplicationLifetime lifetime,
@@ -67,17 +68,21 @@ public sealed class AttachmentService(
         CheckStaticAddresses(request, decision, call.Caller, resource.Name);
         using var netns = OpenNetns(call.Peer, request.NetnsPath);
         var key = new AttachmentKey(call.Caller.Uid, resource.Name, request.ContainerId, request.InterfaceName);
-        using var held = await locks.AcquireAsync(key.LockKey, call.Aborted).ConfigureAwait(false);
+        using var keyLock = await locks.AcquireAsync(key.LockKey, call.Aborted).ConfigureAwait(false);
 
         // From here on the client's cancellation no longer stops the work: an ADD is finished or undone, never left half-made.
         var stopping = lifetime.ApplicationStopping;
         await ReleaseLeftoverAsync(key, netns, stopping).ConfigureAwait(false);
         CheckAttachmentLimit(call.Caller);
 
+        // Held at a path of our own while the ADD runs (so that even a crash leaves something to undo it in), and
+        // for DHCP for as long as the attachment lives (the DHCP daemon must be able to enter it again).
+        var keepHold = NeedsHeldNetns(network);
+        var held = holds.Hold(netns, key.HoldName);
         var rt = new RuntimeConf
         {
             ContainerId = key.ScopedContainerId,
-            NetNs = netns.ProcPath,
+            NetNs = held,
             IfName = key.IfName,
             Args = plan.CniArgs,
             CapabilityArgs = plan.CapabilityArgs,
@@ -93,6 +98,8 @@ public sealed class AttachmentService(
             ["containerName"] = request.ContainerName,
             ["callerNetns"] = request.NetnsPath,
             ["netnsInode"] = netns.Inode,
+            ["bootId"] = NetnsLiveness.BootId,
+            ["held"] = held,
             ["created"] = DateTimeOffset.UtcNow.ToString("O", CultureInfo.InvariantCulture),
         };
 
@@ -114,6 +121,11 @@ public sealed class AttachmentService(
                 rollbackProblem is null ? "" : $" (incompletely: {rollbackProblem})");
             throw new RpcException(StatusCode.Cancelled, $"the caller went away before setup of {key} finished; it was rolled back");
         }
+        if (!keepHold)
+        {
+            NetnsHolds.Release(held);
+            ForgetHold(key);
+        }
         var subnets = request.Network?.Subnets.Select(n => (n.Subnet, n.Gateway)).ToList();
         var status = StatusBlockBuilder.Build(result, key.IfName, subnets);
         logger.LogInformation("attached {Key} for {Caller} in netns {Netns}: {Addresses}", key, call.Caller.Describe(),
@@ -127,12 +139,22 @@ public sealed class AttachmentService(
         RequestValidator.ContainerId(request.ContainerId);
         RequestValidator.InterfaceName(request.InterfaceName);
         var key = new AttachmentKey(call.Caller.Uid, request.Resource, request.ContainerId, request.InterfaceName);
-        using var held = await locks.AcquireAsync(key.LockKey, call.Aborted).ConfigureAwait(false);
+        using var keyLock = await locks.AcquireAsync(key.LockKey, call.Aborted).ConfigureAwait(false);
         var response = new TeardownResponse();
 
         // Only the caller's own attachments are found: the cache key carries their uid. No grant is needed to
         // detach, so a revoked grant or a removed resource never strands an attachment.
-        var entry = runtime.Cache.Read(key.Resource, key.ScopedContainerId, key.IfName);
+        CacheEntry? entry;
+        try
+        {
+            entry = runtime.Cache.Read(key.Resource, key.ScopedContainerId, key.IfName);
+        }
+        catch (FormatException e)
+        {
+            runtime.Cache.Quarantine(runtime.Cache.PathFor(key.Resource, key.ScopedContainerId, key.IfName));
+            response.Warnings.Add($"the record of {key} was unreadable and was moved aside; nothing could be released ({e.Message})");
+            return response;
+        }
         if (entry is null)
         {
             response.Warnings.Add($"nothing is attached for {key}");
@@ -140,38 +162,43 @@ public sealed class AttachmentService(
         }
 
         OpenedNetns? netns = null;
-        var netnsPath = "";
         try
         {
             netns = request.NetnsPath.Length == 0 ? null : opener.OpenIfExists(call.Peer, request.NetnsPath);
-            if (netns is not null && entry.Annotations["netnsInode"]?.GetValue<ulong>() == netns.Inode)
+            if (netns is not null && entry.Annotations["netnsInode"]?.GetValue<ulong>() != netns.Inode)
             {
-                netnsPath = netns.ProcPath;
-            }
-            else if (netns is not null)
-            {
-                response.Warnings.Add($"netns {request.NetnsPath} is not the namespace {key} was attached in; only its addresses are released");
+                response.Warnings.Add($"netns {request.NetnsPath} is not the namespace {key} was attached in; it is left alone");
+                netns.Dispose();
+                netns = null;
             }
         }
         catch (NetnsException e)
         {
-            response.Warnings.Add($"{e.Message}; only the addresses of {key} are released");
+            response.Warnings.Add($"{e.Message}; it is left alone");
         }
 
         using (netns)
         {
+            var netnsPath = DelNamespace(entry, netns);
+            var held = entry.Annotations["held"]?.GetValue<string>() ?? "";
             try
             {
                 var list = NetworkConfigList.FromBytes(entry.Config, runtime.Cache.PathFor(entry.NetworkName, entry.ContainerId, entry.IfName));
                 await runtime.DelNetworkListAsync(list, entry.ToRuntimeConf(netnsPath), lifetime.ApplicationStopping).ConfigureAwait(false);
+                NetnsHolds.Release(held);
             }
             catch (Exception e) when (e is CniException or IOException or ConfigException)
             {
-                throw Failure(e, $"teardown of {key} failed", null);
+                // Never leave an attachment that blocks the container's next start: release what can be released,
+                // report the rest.
+                logger.LogWarning("{Key}: DEL failed ({Error}); releasing what can be released", key, e.Message);
+                var problems = await ForgetAsync(entry, netnsPath, lifetime.ApplicationStopping).ConfigureAwait(false);
+                response.Warnings.Add($"teardown of {key} was incomplete: {e.Message}");
+                response.Warnings.AddRange(problems.Skip(1).Select(p => $"also: {p}"));
             }
+            logger.LogInformation("detached {Key} for {Caller}{Note}", key, call.Caller.Describe(),
+                netnsPath.Length == 0 ? " (its namespace is gone: addresses released only)" : "");
         }
-        logger.LogInformation("detached {Key} for {Caller}{Note}", key, call.Caller.Describe(),
-            netnsPath.Length == 0 ? " (namespace gone or not the original: addresses released only)" : "");
         return response;
     }
 
@@ -252,7 +279,18 @@ public sealed class AttachmentService(
     /// </summary>
     private async Task ReleaseLeftoverAsync(AttachmentKey key, OpenedNetns netns, CancellationToken cancellationToken)
     {
-        var existing = runtime.Cache.Read(key.Resource, key.ScopedContainerId, key.IfName);
+        CacheEntry? existing;
+        try
+        {
+            existing = runtime.Cache.Read(key.Resource, key.ScopedContainerId, key.IfName);
+        }
+        catch (FormatException e)
+        {
+            // An unreadable record cannot be released, but it must not block the container either.
+            runtime.Cache.Quarantine(runtime.Cache.PathFor(key.Resource, key.ScopedContainerId, key.IfName));
+            logger.LogWarning("{Key}: its attachment record was unreadable ({Error}); moved aside", key, e.Message);
+            return;
+        }
         if (existing is null)
         {
             return;
@@ -264,15 +302,10 @@ public sealed class AttachmentService(
         }
         logger.LogWarning("{Key}: releasing a leftover attachment from an earlier start ({State})", key,
             existing.Complete ? "never torn down" : "setup never finished");
-        try
+        var problems = await ForgetAsync(existing, sameNamespace ? netns.ProcPath : DelNamespace(existing, null), cancellationToken).ConfigureAwait(false);
+        if (problems.Count > 0)
         {
-            var list = NetworkConfigList.FromBytes(existing.Config, runtime.Cache.PathFor(existing.NetworkName, existing.ContainerId, existing.IfName));
-            await runtime.DelNetworkListAsync(list, existing.ToRuntimeConf(sameNamespace ? netns.ProcPath : ""), cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is CniException or IOException or ConfigException)
-        {
-            throw new RpcException(StatusCode.FailedPrecondition,
-                $"{key} has a leftover attachment from an earlier start that could not be released: {e.Message}");
+            logger.LogWarning("{Key}: the leftover could not be released completely: {Problems}", key, string.Join("; ", problems));
         }
     }
 
@@ -281,14 +314,67 @@ public sealed class AttachmentService(
     {
         try
         {
-            await runtime.DelNetworkListAsync(network, rt, CancellationToken.None).ConfigureAwait(false);
-            return null;
+            var problems = await runtime.ReleaseNetworkListAsync(network, rt, CancellationToken.None).ConfigureAwait(false);
+            if (problems.Count == 0)
+            {
+                return null;
+            }
+            logger.LogError("{Key}: rollback after a failed setup did not complete: {Problems}", key, string.Join("; ", problems));
+            return string.Join("; ", problems);
         }
-        catch (Exception e) when (e is CniException or IOException)
+        finally
         {
-            logger.LogError("{Key}: rollback after a failed setup did not complete: {Error}", key, e.Message);
-            return e.Message;
+            NetnsHolds.Release(rt.NetNs);
         }
+    }
+
+    /// <summary>Records that the attachment no longer holds its namespace (the hold was only needed during ADD).</summary>
+    private void ForgetHold(AttachmentKey key)
+    {
+        if (runtime.Cache.Read(key.Resource, key.ScopedContainerId, key.IfName) is { } entry)
+        {
+            var annotations = entry.Annotations.DeepClone().AsObject();
+            annotations["held"] = "";
+            runtime.Cache.Write(entry with { NetNs = "", Annotations = annotations });
+        }
+    }
+
+    /// <summary>DHCP leases are renewed from inside the container's namespace, by a daemon that may need to enter it again.</summary>
+    private static bool NeedsHeldNetns(NetworkConfigList network) => network.Plugins.Any(p => p.IpamType == "dhcp");
+
+    /// <summary>
+    /// Releases an attachment as far as it goes and forgets it, whatever fails: for teardown after a strict DEL
+    /// failed, for leftovers in the way of a new setup, and for garbage collection. Returns what could not be released.
+    /// </summary>
+    public async Task<IReadOnlyList<string>> ForgetAsync(CacheEntry entry, string netnsPath, CancellationToken cancellationToken)
+    {
+        var held = entry.Annotations["held"]?.GetValue<string>() ?? "";
+        try
+        {
+            var list = NetworkConfigList.FromBytes(entry.Config, runtime.Cache.PathFor(entry.NetworkName, entry.ContainerId, entry.IfName));
+            return await runtime.ReleaseNetworkListAsync(list, entry.ToRuntimeConf(netnsPath), cancellationToken).ConfigureAwait(false);
+        }
+        catch (ConfigException e)
+        {
+            // The cached configuration itself is unreadable: nothing can be run, but the record must not block anything.
+            runtime.Cache.Delete(entry.NetworkName, entry.ContainerId, entry.IfName);
+            return [$"the recorded configuration is unreadable ({e.Message}); the record was dropped"];
+        }
+        finally
+        {
+            NetnsHolds.Release(held);
+        }
+    }
+
+    /// <summary>The namespace path to DEL in: the caller's (if it is still the one attached), else our hold, else none.</summary>
+    private static string DelNamespace(CacheEntry entry, OpenedNetns? current)
+    {
+        if (current is not null && entry.Annotations["netnsInode"]?.GetValue<ulong>() == current.Inode)
+        {
+            return current.ProcPath;
+        }
+        var held = entry.Annotations["held"]?.GetValue<string>() ?? "";
+        return NetnsHolds.IsHeld(held) ? held : "";
     }
 
     private static RpcException Failure(Exception e, string context, string? rollbackProblem)

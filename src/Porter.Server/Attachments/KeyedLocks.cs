@@ -36,6 +36,21 @@ public sealed class KeyedLocks
         return new Lease(this, key);
     }
 
+    /// <summary>The lock if it is free right now, otherwise null (someone is working on that attachment).</summary>
+    public IDisposable? TryAcquire(string key)
+    {
+        lock (_gates)
+        {
+            if (_gates.ContainsKey(key))
+            {
+                return null;
+            }
+            var gate = new SemaphoreSlim(0, 1);
+            _gates[key] = (gate, 1);
+            return new Lease(this, key);
+        }
+    }
+
     private void Release(string key, bool entered)
     {
         lock (_gates)

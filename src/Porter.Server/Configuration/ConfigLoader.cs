@@ -41,7 +41,7 @@ public static class ConfigLoader
         var root = source.Root;
         root.RequireKind(JsonValueKind.Object);
         root.OnlyKeys("domain_socket", "resources", "log", "cni_dir", "cni_plugin_dir", "state_dir", "plugin_timeout_seconds",
-            "user_sockets", "limits");
+            "user_sockets", "limits", "gc_interval_seconds");
 
         var configDir = Path.GetDirectoryName(file) ?? "/";
         return new ServerConfig
@@ -56,6 +56,7 @@ public static class ConfigLoader
                 ?? DefaultPluginDirs[0],
             StateDir = ReadDirectory(root.Get("state_dir"), configDir) ?? DefaultStateDir,
             PluginTimeout = TimeSpan.FromSeconds(root.Get("plugin_timeout_seconds")?.AsInt(1, 3600) ?? 60),
+            GcInterval = TimeSpan.FromSeconds(root.Get("gc_interval_seconds")?.AsInt(1, 86400) ?? 60),
             UserSockets = ReadUserSockets(root.Get("user_sockets"), configDir),
             Limits = ReadLimits(root.Get("limits")),
         };

@@ -19,6 +19,8 @@ public sealed record ServerConfig
     public required string StateDir { get; init; }
     /// <summary>How long one CNI plugin execution may run before it is killed.</summary>
     public required TimeSpan PluginTimeout { get; init; }
+    /// <summary>How often attachments whose container is gone are looked for (and released).</summary>
+    public required TimeSpan GcInterval { get; init; }
     public required UserSocketsConfig UserSockets { get; init; }
     public required LimitsConfig Limits { get; init; }
 

@@ -61,6 +61,9 @@ public static class ServerHost
         });
         services.AddSingleton<CniRuntime>();
         services.AddSingleton<NetnsOpener>();
+        services.AddSingleton(new NetnsHolds(config.StateDir));
+        services.AddSingleton<AttachmentCollector>();
+        services.AddHostedService(sp => sp.GetRequiredService<AttachmentCollector>());
         services.AddSingleton<KeyedLocks>();
         services.AddSingleton<AttachmentService>();
         services.AddSingleton<PorterService>();

@@ -35,6 +35,7 @@ internal static unsafe partial class Libc
     public const int ERANGE = 34;
     public const int EXDEV = 18;
     public const int ENOPROTOOPT = 92;
+    public const int EINVAL = 22;
     public const int ENOSYS = 38;
     public const int EAGAIN = 11;
 
@@ -182,6 +183,16 @@ internal static unsafe partial class Libc
 
     [LibraryImport("libc", EntryPoint = "unlinkat", SetLastError = true)]
     public static partial int Unlinkat(int dirfd, [MarshalAs(UnmanagedType.LPUTF8Str)] string path, int flags);
+
+    public const ulong MS_BIND = 0x1000;
+    public const int MNT_DETACH = 0x2;
+
+    [LibraryImport("libc", EntryPoint = "mount", SetLastError = true)]
+    public static partial int Mount([MarshalAs(UnmanagedType.LPUTF8Str)] string source, [MarshalAs(UnmanagedType.LPUTF8Str)] string target,
+        [MarshalAs(UnmanagedType.LPUTF8Str)] string? fstype, ulong flags, IntPtr data);
+
+    [LibraryImport("libc", EntryPoint = "umount2", SetLastError = true)]
+    public static partial int Umount2([MarshalAs(UnmanagedType.LPUTF8Str)] string target, int flags);
 
     [LibraryImport("libc", EntryPoint = "chmod", SetLastError = true)]
     public static partial int Chmod([MarshalAs(UnmanagedType.LPUTF8Str)] string path, uint mode);

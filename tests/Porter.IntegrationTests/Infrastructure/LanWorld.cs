@@ -18,6 +18,9 @@ public sealed class LanWorld : IDisposable
     public const string BrokenChain = "mv-broken";
     public const string MacvlanL2 = "mv-l2";
     public const string MacvlanStatic = "mv-static";
+    /// <summary>macvlan on a second uplink that tests may delete, to play a NIC that vanished.</summary>
+    public const string MacvlanSpareUplink = "mv-spare";
+    public const string SpareUplink = "uplink1";
 
     private readonly List<IDisposable> _owned = [];
 
@@ -45,6 +48,7 @@ public sealed class LanWorld : IDisposable
             // A root-owned namespace every caller can name: the scratch host's, bind-mounted where callers can see it.
             File.WriteAllText(HostNetnsBind, "");
             Shell.Check("mount", "--bind", Lan.HostNsPath, HostNetnsBind);
+            CreateSpareUplink();
             Server = Own(PorterServerProcess.Start(Lan, Workspace));
             WaitForUserSockets();
         }
@@ -89,6 +93,18 @@ public sealed class LanWorld : IDisposable
         Server.Dispose();
         Server = Own(PorterServerProcess.Start(Lan, Workspace));
         WaitForUserSockets();
+    }
+
+    /// <summary>(Re)creates uplink1, a second veth between the scratch host and LAN, for tests that pull it away.</summary>
+    public void CreateSpareUplink()
+    {
+        if (Lan.InHost("ip", "link", "show", SpareUplink).ExitCode == 0)
+        {
+            return;
+        }
+        Shell.Check("ip", "-n", Lan.HostNs, "link", "add", SpareUplink, "type", "veth", "peer", "name", "lan1", "netns", Lan.LanNs);
+        Shell.Check("ip", "-n", Lan.HostNs, "link", "set", SpareUplink, "up");
+        Shell.Check("ip", "-n", Lan.LanNs, "link", "set", "lan1", "up");
     }
 
     public void WaitForUserSockets()
@@ -139,7 +155,8 @@ public sealed class LanWorld : IDisposable
             { "name": "{{IpvlanStatic}}", "allow_user": [{ "user": "{{Alice.Name}}", "ips": ["192.168.77.32/27"], "macs": ["02:42:c0:a8:4d:00/40"] }] },
             { "name": "{{BrokenChain}}", "allow_users": [{{Alice.Uid}}] },
             { "name": "{{MacvlanL2}}", "allow_users": [{ "user": "{{Alice.Name}}", "macs": ["02:42:c0:a8:4d:00/40"] }] },
-            { "name": "{{MacvlanStatic}}", "allow_users": [{ "user": "{{Alice.Name}}", "ips": ["192.168.77.32-192.168.77.63", "10.9.9.0/24"] }] }
+            { "name": "{{MacvlanStatic}}", "allow_users": [{ "user": "{{Alice.Name}}", "ips": ["192.168.77.32-192.168.77.63", "10.9.9.0/24"] }] },
+            { "name": "{{MacvlanSpareUplink}}", "allow_users": ["{{Alice.Name}}"] }
           ],
           "state_dir": "{{Workspace.StateDir}}",
           "user_sockets": { "runtime_dir": "{{Workspace.UserRuntimeRoot}}" },
@@ -179,6 +196,14 @@ public sealed class LanWorld : IDisposable
               "cniVersion": "1.0.0",
               "name": "{{MacvlanStatic}}",
               "plugins": [{ "type": "macvlan", "master": "{{ScratchLan.Uplink}}", "ipam": { "type": "static" } }]
+            }
+            """);
+        workspace.WriteCni($"{MacvlanSpareUplink}.conflist", $$"""
+            {
+              "cniVersion": "1.0.0",
+              "name": "{{MacvlanSpareUplink}}",
+              "plugins": [{ "type": "macvlan", "master": "{{SpareUplink}}",
+                            "ipam": { "type": "host-local", "ranges": [[{ "subnet": "192.168.78.0/24" }]] } }]
             }
             """);
         // Layer 2 only: no IPAM, the container configures itself (a standard single-plugin .conf file).

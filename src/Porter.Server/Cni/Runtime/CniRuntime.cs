@@ -73,7 +73,7 @@ public sealed class CniRuntime(
         {
             var plugin = list.Plugins[i];
             var stdin = BuildPluginConfig(list, plugin, i, version, rt, previous);
-            var output = await InvokeAsync(plugin, "ADD", rt, stdin, cancellationToken).ConfigureAwait(false);
+            var output = await InvokeAsync(plugin.Type, "ADD", rt, stdin, cancellationToken).ConfigureAwait(false);
             previous = ParseResultObject(plugin, output);
             entry = entry with { Result = previous };
             cache.Write(entry);
@@ -92,9 +92,58 @@ public sealed class CniRuntime(
         {
             var plugin = list.Plugins[i];
             var stdin = BuildPluginConfig(list, plugin, i, version, rt, cached?.Result);
-            await InvokeAsync(plugin, "DEL", rt, stdin, cancellationToken).ConfigureAwait(false);
+            await InvokeAsync(plugin.Type, "DEL", rt, stdin, cancellationToken).ConfigureAwait(false);
         }
         cache.Delete(list.Name, rt.ContainerId, rt.IfName);
+    }
+
+    /// <summary>
+    /// DEL as far as it goes, for when a strict DEL failed or must not be allowed to block: every plugin is tried even
+    /// after one fails, and when the main plugin cannot do its DEL (its master NIC vanished, say) its IPAM plugin is
+    /// asked directly to release the addresses. The attachment is forgotten in any case; what could not be released
+    /// is returned, for the caller to report.
+    /// </summary>
+    public async Task<IReadOnlyList<string>> ReleaseNetworkListAsync(NetworkConfigList list, RuntimeConf rt, CancellationToken cancellationToken)
+    {
+        var problems = new List<string>();
+        var cached = cache.Read(list.Name, rt.ContainerId, rt.IfName);
+        string version;
+        try
+        {
+            version = await NegotiateVersionAsync(list, cancellationToken).ConfigureAwait(false);
+        }
+        catch (CniException e)
+        {
+            problems.Add(e.Message);
+            version = CniVersion.TryParse(list.CniVersion, out var v) && v > new CniVersion(1, 0, 0) ? "1.0.0" : list.CniVersion;
+        }
+        for (var i = list.Plugins.Length - 1; i >= 0; i--)
+        {
+            var plugin = list.Plugins[i];
+            var stdin = BuildPluginConfig(list, plugin, i, version, rt, cached?.Result);
+            try
+            {
+                await InvokeAsync(plugin.Type, "DEL", rt, stdin, cancellationToken).ConfigureAwait(false);
+            }
+            catch (CniException e)
+            {
+                problems.Add(e.Message);
+                if (plugin.IpamType is { } ipam)
+                {
+                    try
+                    {
+                        // IPAM plugins take their parent's configuration, as when the parent delegates to them.
+                        await InvokeAsync(ipam, "DEL", rt, stdin, cancellationToken).ConfigureAwait(false);
+                    }
+                    catch (CniException ipamError)
+                    {
+                        problems.Add(ipamError.Message);
+                    }
+                }
+            }
+        }
+        cache.Delete(list.Name, rt.ContainerId, rt.IfName);
+        return problems;
     }
 
     /// <summary>
@@ -145,7 +194,7 @@ public sealed class CniRuntime(
         return Encoding.UTF8.GetBytes(conf.ToJsonString());
     }
 
-    private async Task<byte[]> InvokeAsync(PluginConfig plugin, string command, RuntimeConf rt, byte[] stdin, CancellationToken cancellationToken)
+    private async Task<byte[]> InvokeAsync(string type, string command, RuntimeConf rt, byte[] stdin, CancellationToken cancellationToken)
     {
         var settings = options();
         KeyValuePair<string, string>[] environment =
@@ -160,10 +209,10 @@ public sealed class CniRuntime(
         ];
         if (settings.DumpEnv)
         {
-            logger.LogInformation("exec {Type} {Command}: {Env} stdin={Stdin}", plugin.Type, command,
+            logger.LogInformation("exec {Type} {Command}: {Env} stdin={Stdin}", type, command,
                 string.Join(' ', environment.Select(kv => $"{kv.Key}={kv.Value}")), Encoding.UTF8.GetString(stdin));
         }
-        var invocation = new PluginInvocation(plugin.Type, LocatePlugin(plugin.Type), command, environment, stdin, settings.PluginTimeout);
+        var invocation = new PluginInvocation(type, LocatePlugin(type), command, environment, stdin, settings.PluginTimeout);
         return await executor.ExecAsync(invocation, cancellationToken).ConfigureAwait(false);
     }
 

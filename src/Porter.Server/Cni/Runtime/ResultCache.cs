@@ -110,6 +110,13 @@ public sealed class ResultCache
         SyncDirectory(ResultsDirectory);
     }
 
+    /// <summary>Moves an unreadable record aside (kept for inspection) so that it blocks nothing.</summary>
+    public void Quarantine(string path)
+    {
+        var target = $"{path}.corrupt-{DateTime.UtcNow:yyyyMMddHHmmss}";
+        File.Move(path, target, overwrite: true);
+    }
+
     /// <summary>Every readable entry, with the files that could not be read reported separately.</summary>
     public (IReadOnlyList<CacheEntry> Entries, IReadOnlyList<(string Path, string Problem)> Unreadable) List()
     {
@@ -121,7 +128,7 @@ public sealed class ResultCache
         }
         foreach (var file in Directory.EnumerateFiles(ResultsDirectory).Order(StringComparer.Ordinal))
         {
-            if (Path.GetFileName(file).Contains(".tmp-", StringComparison.Ordinal))
+            if (Path.GetFileName(file).Contains(".tmp-", StringComparison.Ordinal) || Path.GetFileName(file).Contains(".corrupt-", StringComparison.Ordinal))
             {
                 continue;
             }

@@ -116,6 +116,7 @@ public sealed class AccessPolicyTests
             SourcePath = "/etc/net-porter/config.json",
             DomainSocket = new DomainSocketConfig("/run/net-porter.sock", "root", "root", 432),
             UserSockets = new UserSocketsConfig(true, "/run/user"),
+            GcInterval = TimeSpan.FromMinutes(1),
             Limits = LimitsConfig.Default,
             Resources =
             [
