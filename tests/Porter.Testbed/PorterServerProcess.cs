@@ -68,6 +68,13 @@ public sealed class PorterServerProcess : IDisposable
         _process.WaitForExit();
     }
 
+    /// <summary>SIGKILL to the server and every process it started, as systemd kills a service's cgroup.</summary>
+    public void CrashWithChildren()
+    {
+        _process.Kill(entireProcessTree: true);
+        _process.WaitForExit();
+    }
+
     /// <summary>SIGTERM and wait for a graceful exit.</summary>
     public void Stop()
     {

@@ -59,6 +59,13 @@ public sealed class Workspace : IDisposable
         }
     }
 
+    private static IEnumerable<string> MountsBelow(string root) =>
+        File.ReadAllLines("/proc/self/mountinfo")
+            .Select(line => line.Split(' ')[4].Replace("\\040", " ", StringComparison.Ordinal))
+            .Where(point => point.StartsWith(root + "/", StringComparison.Ordinal))
+            .OrderByDescending(point => point.Length)
+            .ToList();
+
     public void WriteConfig(string json) => File.WriteAllText(ConfigPath, json);
 
     public void WriteCni(string fileName, string json) => File.WriteAllText(Path.Combine(CniDir, fileName), json);
@@ -90,10 +97,11 @@ public sealed class Workspace : IDisposable
 
     public void Dispose()
     {
-        // Bind mounts placed in the shared directory must go before the files can.
-        foreach (var file in Directory.Exists(SharedDir) ? Directory.GetFiles(SharedDir) : [])
+        // Mounts below the workspace (shared namespaces, namespaces the server still holds after a failed test)
+        // must go before the files can.
+        foreach (var mountPoint in MountsBelow(Root))
         {
-            Shell.Try("umount", "-l", file);
+            Shell.Try("umount", "-l", mountPoint);
         }
         try
         {

@@ -14,7 +14,7 @@ public sealed record AttachmentPlan(
     ImmutableDictionary<string, JsonNode> CapabilityArgs,
     ImmutableDictionary<string, JsonNode> ConfigArgs)
 {
-    public static AttachmentPlan For(NetworkConfigList network, SetupRequest request)
+    public static AttachmentPlan For(NetworkConfigList network, SetupRequest request, uint uid)
     {
         var main = network.MainPlugin;
         var cniArgs = ImmutableArray.CreateBuilder<KeyValuePair<string, string>>();
@@ -40,14 +40,20 @@ public sealed record AttachmentPlan(
             }
         }
 
-        if (request.StaticMac.Length > 0)
+        var mac = request.StaticMac.Length > 0 ? RequestValidator.StaticMac(request.StaticMac) : null;
+        if (mac is not null && main.Type == "ipvlan")
         {
-            var mac = RequestValidator.StaticMac(request.StaticMac);
-            if (main.Type == "ipvlan")
-            {
-                throw RequestValidator.Invalid(
-                    $"resource '{network.Name}' is ipvlan, whose interfaces share the parent's MAC address; a static MAC cannot be used with it");
-            }
+            throw RequestValidator.Invalid(
+                $"resource '{network.Name}' is ipvlan, whose interfaces share the parent's MAC address; a static MAC cannot be used with it");
+        }
+        if (mac is null && network.UsesDhcp && main.Type != "ipvlan")
+        {
+            // DHCP servers commonly hand out addresses by MAC: the same MAC on every start of the container means
+            // the same address (the client id, also stable, covers servers that key by client id).
+            mac = StableMac(uid, network.Name, request.ContainerId, request.InterfaceName);
+        }
+        if (mac is not null)
+        {
             capabilities["mac"] = JsonValue.Create(mac);
             if (!main.HasCapability("mac"))
             {
@@ -61,6 +67,14 @@ public sealed record AttachmentPlan(
             capabilities["portMappings"] = ports;
         }
         return new AttachmentPlan(cniArgs.ToImmutable(), capabilities.ToImmutable(), configArgs.ToImmutable());
+    }
+
+    /// <summary>A locally administered unicast MAC derived from who the attachment belongs to and what it is.</summary>
+    public static string StableMac(uint uid, string resource, string containerId, string ifName)
+    {
+        var hash = System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes($"net-porter/{uid}/{resource}/{containerId}/{ifName}"));
+        hash[0] = (byte)((hash[0] & 0xFC) | 0x02);
+        return string.Join(':', hash.Take(6).Select(b => b.ToString("x2", System.Globalization.CultureInfo.InvariantCulture)));
     }
 
     /// <summary>

@@ -64,7 +64,7 @@ public sealed class AttachmentService(
         RequestValidator.ContainerName(request.ContainerName);
         RequestValidator.InterfaceName(request.InterfaceName);
         var (resource, network, decision) = Authorize(store.Current, call.Caller, request.Resource);
-        var plan = AttachmentPlan.For(network, request);
+        var plan = AttachmentPlan.For(network, request, call.Caller.Uid);
         CheckStaticAddresses(request, decision, call.Caller, resource.Name);
         using var netns = OpenNetns(call.Peer, request.NetnsPath);
         var key = new AttachmentKey(call.Caller.Uid, resource.Name, request.ContainerId, request.InterfaceName);
@@ -111,7 +111,7 @@ public sealed class AttachmentService(
         catch (Exception e) when (e is CniException or IOException)
         {
             var rollbackProblem = await RollbackAsync(network, rt, key).ConfigureAwait(false);
-            throw Failure(e, $"setup of {key} failed", rollbackProblem);
+            throw Failure(e, $"setup of {key} failed{Explain(e, network)}", rollbackProblem);
         }
         if (call.Aborted.IsCancellationRequested)
         {
@@ -128,6 +128,10 @@ public sealed class AttachmentService(
         }
         var subnets = request.Network?.Subnets.Select(n => (n.Subnet, n.Gateway)).ToList();
         var status = StatusBlockBuilder.Build(result, key.IfName, subnets);
+        if (network.UsesDhcp && status.DnsServerIps.Count == 0)
+        {
+            await AddDhcpDnsAsync(status, netns, key, network).ConfigureAwait(false);
+        }
         logger.LogInformation("attached {Key} for {Caller} in netns {Netns}: {Addresses}", key, call.Caller.Describe(),
             request.NetnsPath, string.Join(", ", status.Interfaces.SelectMany(i => i.Value.Subnets.Select(s => s.Ipnet))));
         return new SetupResponse { Status = status };
@@ -338,6 +342,42 @@ public sealed class AttachmentService(
             runtime.Cache.Write(entry with { NetNs = "", Annotations = annotations });
         }
     }
+
+    /// <summary>The DNS servers and search domains of a DHCP LAN, asked for with DHCPINFORM (best effort: none if no answer).</summary>
+    private async Task AddDhcpDnsAsync(StatusBlock status, OpenedNetns netns, AttachmentKey key, NetworkConfigList network)
+    {
+        var (name, iface) = status.Interfaces.FirstOrDefault();
+        var leased = iface?.Subnets.Select(s => s.Ipnet.Split('/')[0])
+            .Select(a => System.Net.IPAddress.TryParse(a, out var ip) ? ip : null)
+            .FirstOrDefault(ip => ip?.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork);
+        if (iface is null || leased is null || !Authorization.MacRange.TryParseMac(iface.MacAddress, out var macValue))
+        {
+            return;
+        }
+        var mac = BitConverter.GetBytes(macValue).Take(6).Reverse().ToArray();
+        try
+        {
+            var info = await Dhcp.DhcpInform.QueryAsync(netns.Handle, name, leased, mac,
+                $"{key.ScopedContainerId}/{network.Name}/{key.IfName}", TimeSpan.FromSeconds(2)).ConfigureAwait(false);
+            if (info is null)
+            {
+                logger.LogDebug("{Key}: no answer to DHCPINFORM; no DNS settings from the LAN", key);
+                return;
+            }
+            status.DnsServerIps.AddRange(info.Servers);
+            status.DnsSearchDomains.AddRange(info.SearchDomains.Where(d => !status.DnsSearchDomains.Contains(d)));
+        }
+        catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException)
+        {
+            logger.LogDebug("{Key}: DHCPINFORM failed: {Error}", key, e.Message);
+        }
+    }
+
+    /// <summary>Plain words for plugin errors whose cause is not obvious from their own message.</summary>
+    private static string Explain(Exception e, NetworkConfigList network) =>
+        network.UsesDhcp && e.Message.Contains("no more tries", StringComparison.Ordinal)
+            ? $": no DHCP server answered on the network of resource '{network.Name}'"
+            : "";
 
     /// <summary>DHCP leases are renewed from inside the container's namespace, by a daemon that may need to enter it again.</summary>
     private static bool NeedsHeldNetns(NetworkConfigList network) => network.Plugins.Any(p => p.IpamType == "dhcp");

@@ -41,7 +41,7 @@ public static class ConfigLoader
         var root = source.Root;
         root.RequireKind(JsonValueKind.Object);
         root.OnlyKeys("domain_socket", "resources", "log", "cni_dir", "cni_plugin_dir", "state_dir", "plugin_timeout_seconds",
-            "user_sockets", "limits", "gc_interval_seconds");
+            "user_sockets", "limits", "gc_interval_seconds", "dhcp");
 
         var configDir = Path.GetDirectoryName(file) ?? "/";
         return new ServerConfig
@@ -58,6 +58,7 @@ public static class ConfigLoader
             PluginTimeout = TimeSpan.FromSeconds(root.Get("plugin_timeout_seconds")?.AsInt(1, 3600) ?? 60),
             GcInterval = TimeSpan.FromSeconds(root.Get("gc_interval_seconds")?.AsInt(1, 86400) ?? 60),
             UserSockets = ReadUserSockets(root.Get("user_sockets"), configDir),
+            Dhcp = ReadDhcp(root.Get("dhcp")),
             Limits = ReadLimits(root.Get("limits")),
         };
     }
@@ -181,6 +182,18 @@ public static class ConfigLoader
         return new UserSocketsConfig(
             sockets.OptionalBool("enabled") ?? true,
             ReadDirectory(sockets.Get("runtime_dir"), configDir) ?? DefaultUserRuntimeDir);
+    }
+
+    private static DhcpConfig ReadDhcp(ConfigNode? node)
+    {
+        if (node is not { } dhcp)
+        {
+            return DhcpConfig.Default;
+        }
+        dhcp.OnlyKeys("request_timeout_seconds", "broadcast");
+        return new DhcpConfig(
+            dhcp.Get("request_timeout_seconds") is { } t ? TimeSpan.FromSeconds(t.AsInt(1, 60)) : DhcpConfig.Default.RequestTimeout,
+            dhcp.OptionalBool("broadcast") ?? false);
     }
 
     private static LimitsConfig ReadLimits(ConfigNode? node)

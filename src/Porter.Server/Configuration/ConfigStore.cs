@@ -10,11 +10,14 @@ public sealed record ServerSnapshot(ServerConfig Config, ImmutableDictionary<str
     /// <summary>Where host-local IPAM keeps its allocations unless a network names its own dataDir.</summary>
     public static string HostLocalDataDir(string stateDir) => Path.Combine(stateDir, "host-local");
 
+    /// <summary>The socket of the DHCP daemon the server runs.</summary>
+    public static string DhcpSocketPath(string stateDir) => Path.Combine(stateDir, "dhcp", "dhcp.sock");
+
     /// <summary>Loads and validates; returns warnings that do not stop the server (unknown users, unused networks).</summary>
     public static (ServerSnapshot Snapshot, IReadOnlyList<string> Warnings) Load(string configPath, UserDatabase users)
     {
         var config = ConfigLoader.Load(configPath);
-        var networks = NetworkConfigLoader.LoadDirectory(config.CniDir, new CniLoadOptions(HostLocalDataDir(config.StateDir)));
+        var networks = NetworkConfigLoader.LoadDirectory(config.CniDir, new CniLoadOptions(HostLocalDataDir(config.StateDir), DhcpSocketPath(config.StateDir)));
         var warnings = new List<string>();
         foreach (var resource in config.Resources)
         {

@@ -22,6 +22,7 @@ public sealed record ServerConfig
     /// <summary>How often attachments whose container is gone are looked for (and released).</summary>
     public required TimeSpan GcInterval { get; init; }
     public required UserSocketsConfig UserSockets { get; init; }
+    public required DhcpConfig Dhcp { get; init; }
     public required LimitsConfig Limits { get; init; }
 
     public ResourceConfig? FindResource(string name) =>
@@ -61,6 +62,15 @@ public sealed record LogConfig(LogLevel Level, bool DumpEnv);
 public sealed record UserSocketsConfig(bool Enabled, string RuntimeDir)
 {
     public const string SocketName = "net-porter.sock";
+}
+
+/// <summary>
+/// The DHCP daemon the server runs. RequestTimeout bounds each exchange; with the retries the daemon makes, a setup
+/// on a LAN without a DHCP server fails after about 5 x RequestTimeout + 12 s instead of minutes.
+/// </summary>
+public sealed record DhcpConfig(TimeSpan RequestTimeout, bool Broadcast)
+{
+    public static readonly DhcpConfig Default = new(TimeSpan.FromSeconds(3), false);
 }
 
 /// <summary>What one non-root user may hold at once; root is not limited.</summary>

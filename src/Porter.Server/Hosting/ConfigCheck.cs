@@ -19,7 +19,7 @@ public static class ConfigCheck
 
         var executor = new PluginExecutor(NullLogger<PluginExecutor>.Instance);
         var runtime = new CniRuntime(executor, new VersionNegotiator(executor), new ResultCache(Path.Combine(config.StateDir, "cni")),
-            () => new CniRuntimeOptions(config.CniPluginDir, config.PluginTimeout, false), NullLogger<CniRuntime>.Instance);
+            () => new CniRuntimeOptions(config.CniPluginDir, config.PluginTimeout, false), [], NullLogger<CniRuntime>.Instance);
         var failures = 0;
         foreach (var resource in config.Resources)
         {

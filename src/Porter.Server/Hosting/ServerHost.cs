@@ -9,6 +9,7 @@ using Porter.Server.Attachments;
 using Porter.Server.Cni.Invocation;
 using Porter.Server.Cni.Runtime;
 using Microsoft.AspNetCore.Connections;
+using Porter.Server.Dhcp;
 using Porter.Server.Hosting.Transport;
 using Porter.Server.Hosting.UserSockets;
 using Porter.Server.Limits;
@@ -59,6 +60,10 @@ public static class ServerHost
             var current = store.Current.Config;
             return new CniRuntimeOptions(current.CniPluginDir, current.PluginTimeout, current.Log.DumpEnv);
         });
+        services.AddSingleton<DhcpDaemon>();
+        services.AddSingleton<IListPreparer>(sp => sp.GetRequiredService<DhcpDaemon>());
+        services.AddSingleton<IHelperProcesses>(sp => sp.GetRequiredService<DhcpDaemon>());
+        services.AddHostedService<LeaseKeeper>();
         services.AddSingleton<CniRuntime>();
         services.AddSingleton<NetnsOpener>();
         services.AddSingleton(new NetnsHolds(config.StateDir));

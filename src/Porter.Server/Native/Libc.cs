@@ -194,6 +194,12 @@ internal static unsafe partial class Libc
     [LibraryImport("libc", EntryPoint = "umount2", SetLastError = true)]
     public static partial int Umount2([MarshalAs(UnmanagedType.LPUTF8Str)] string target, int flags);
 
+    [LibraryImport("libc", EntryPoint = "setns", SetLastError = true)]
+    public static partial int Setns(int fd, int nstype);
+
+    [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
+    public static partial int Kill(int pid, int signal);
+
     [LibraryImport("libc", EntryPoint = "chmod", SetLastError = true)]
     public static partial int Chmod([MarshalAs(UnmanagedType.LPUTF8Str)] string path, uint mode);
 

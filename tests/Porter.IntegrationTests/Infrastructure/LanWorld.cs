@@ -21,6 +21,10 @@ public sealed class LanWorld : IDisposable
     /// <summary>macvlan on a second uplink that tests may delete, to play a NIC that vanished.</summary>
     public const string MacvlanSpareUplink = "mv-spare";
     public const string SpareUplink = "uplink1";
+    /// <summary>macvlan with DHCP from the LAN's dnsmasq.</summary>
+    public const string MacvlanDhcp = "mv-dhcp";
+    /// <summary>macvlan with DHCP on the spare uplink, where no DHCP server answers.</summary>
+    public const string MacvlanDhcpSilent = "mv-dhcp-silent";
 
     private readonly List<IDisposable> _owned = [];
 
@@ -49,6 +53,7 @@ public sealed class LanWorld : IDisposable
             File.WriteAllText(HostNetnsBind, "");
             Shell.Check("mount", "--bind", Lan.HostNsPath, HostNetnsBind);
             CreateSpareUplink();
+            Dhcp = Own(DnsmasqServer.Start(Lan, Workspace.Root));
             Server = Own(PorterServerProcess.Start(Lan, Workspace));
             WaitForUserSockets();
         }
@@ -66,6 +71,7 @@ public sealed class LanWorld : IDisposable
     public TestUser Bob { get; } = null!;
     public TestUser Mallory { get; } = null!;
     public Workspace Workspace { get; } = null!;
+    public DnsmasqServer Dhcp { get; } = null!;
     public PorterServerProcess Server { get; private set; } = null!;
 
     /// <summary>The scratch host's network namespace, bind-mounted in the shared directory.</summary>
@@ -89,6 +95,12 @@ public sealed class LanWorld : IDisposable
     public void CrashAndRestartServer()
     {
         Server.Crash();
+        RestartServer();
+    }
+
+    /// <summary>Starts a fresh server on the same state after the current one stopped (however it stopped).</summary>
+    public void RestartServer()
+    {
         _owned.Remove(Server);
         Server.Dispose();
         Server = Own(PorterServerProcess.Start(Lan, Workspace));
@@ -156,7 +168,9 @@ public sealed class LanWorld : IDisposable
             { "name": "{{BrokenChain}}", "allow_users": [{{Alice.Uid}}] },
             { "name": "{{MacvlanL2}}", "allow_users": [{ "user": "{{Alice.Name}}", "macs": ["02:42:c0:a8:4d:00/40"] }] },
             { "name": "{{MacvlanStatic}}", "allow_users": [{ "user": "{{Alice.Name}}", "ips": ["192.168.77.32-192.168.77.63", "10.9.9.0/24"] }] },
-            { "name": "{{MacvlanSpareUplink}}", "allow_users": ["{{Alice.Name}}"] }
+            { "name": "{{MacvlanSpareUplink}}", "allow_users": ["{{Alice.Name}}"] },
+            { "name": "{{MacvlanDhcp}}", "allow_users": ["{{Alice.Name}}"], "allow_groups": ["{{LanGroup.Name}}"] },
+            { "name": "{{MacvlanDhcpSilent}}", "allow_users": ["{{Alice.Name}}"] }
           ],
           "state_dir": "{{Workspace.StateDir}}",
           "user_sockets": { "runtime_dir": "{{Workspace.UserRuntimeRoot}}" },
@@ -204,6 +218,32 @@ public sealed class LanWorld : IDisposable
               "name": "{{MacvlanSpareUplink}}",
               "plugins": [{ "type": "macvlan", "master": "{{SpareUplink}}",
                             "ipam": { "type": "host-local", "ranges": [[{ "subnet": "192.168.78.0/24" }]] } }]
+            }
+            """);
+        // The original README's example network, pointed at the scratch LAN.
+        workspace.WriteCni($"{MacvlanDhcp}.json", $$"""
+            {
+              "cniVersion": "1.0.0",
+              "name": "{{MacvlanDhcp}}",
+              "plugins": [
+                {
+                  "type": "macvlan",
+                  "master": "{{ScratchLan.Uplink}}",
+                  "linkInContainer": false,
+                  "ipam": {
+                    "type": "dhcp",
+                    "request": [{ "skipDefault": false, "option": "subnet-mask" }],
+                    "provide": [{ "option": "host-name", "fromArg": "K8S_POD_NAME" }]
+                  }
+                }
+              ]
+            }
+            """);
+        workspace.WriteCni($"{MacvlanDhcpSilent}.conflist", $$"""
+            {
+              "cniVersion": "1.0.0",
+              "name": "{{MacvlanDhcpSilent}}",
+              "plugins": [{ "type": "macvlan", "master": "{{SpareUplink}}", "ipam": { "type": "dhcp" } }]
             }
             """);
         // Layer 2 only: no IPAM, the container configures itself (a standard single-plugin .conf file).

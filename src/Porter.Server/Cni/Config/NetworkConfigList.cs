@@ -21,6 +21,9 @@ public sealed record NetworkConfigList
 
     public PluginConfig MainPlugin => Plugins[0];
 
+    /// <summary>DHCP leases are kept by a daemon, from inside the container's namespace, for the attachment's lifetime.</summary>
+    public bool UsesDhcp => Plugins.Any(p => p.IpamType == "dhcp");
+
     /// <summary>Rebuilds a list from cached bytes (teardown uses exactly what setup ran).</summary>
     public static NetworkConfigList FromBytes(byte[] bytes, string sourcePath) =>
         NetworkConfigLoader.ParseList(bytes, sourcePath, expectedName: null, options: null);

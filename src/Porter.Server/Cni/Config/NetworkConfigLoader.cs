@@ -7,7 +7,7 @@ using Porter.Server.Configuration;
 namespace Porter.Server.Cni.Config;
 
 /// <summary>What loading adds to every network so that net-porter's state stays private to it.</summary>
-public sealed record CniLoadOptions(string HostLocalDataDir);
+public sealed record CniLoadOptions(string HostLocalDataDir, string DhcpSocketPath = "");
 
 /// <summary>
 /// Loads a directory of CNI configurations: standard .conflist and .conf files, and the original net-porter
@@ -182,6 +182,11 @@ public static class NetworkConfigLoader
             {
                 // Keep allocations out of /var/lib/cni, which podman's legacy CNI backend also uses.
                 normalized["ipam"]!["dataDir"] = options.HostLocalDataDir;
+            }
+            if (options is { DhcpSocketPath.Length: > 0 } && ipamType == "dhcp" && ipam.Get("daemonSocketPath") is null)
+            {
+                // The server runs its own DHCP daemon; nothing needs to be set up by the administrator.
+                normalized["ipam"]!["daemonSocketPath"] = options.DhcpSocketPath;
             }
         }
         return (new PluginConfig(type, ipamType, capabilities.ToImmutable(), default), normalized);

@@ -19,6 +19,7 @@ public sealed class CniRuntime(
     VersionNegotiator negotiator,
     ResultCache cache,
     Func<CniRuntimeOptions> options,
+    IEnumerable<IListPreparer> preparers,
     ILogger<CniRuntime> logger)
 {
     /// <summary>bridge (ipMasq), portmap and firewall run iptables through PATH.</summary>
@@ -53,6 +54,7 @@ public sealed class CniRuntime(
     public async Task<CniResult> AddNetworkListAsync(NetworkConfigList list, RuntimeConf rt, JsonObject annotations, CancellationToken cancellationToken)
     {
         var version = await NegotiateVersionAsync(list, cancellationToken).ConfigureAwait(false);
+        await PrepareAsync(list, cancellationToken).ConfigureAwait(false);
         var entry = new CacheEntry
         {
             NetworkName = list.Name,
@@ -88,6 +90,7 @@ public sealed class CniRuntime(
     {
         var cached = cache.Read(list.Name, rt.ContainerId, rt.IfName);
         var version = await NegotiateVersionAsync(list, cancellationToken).ConfigureAwait(false);
+        await PrepareAsync(list, cancellationToken).ConfigureAwait(false);
         for (var i = list.Plugins.Length - 1; i >= 0; i--)
         {
             var plugin = list.Plugins[i];
@@ -117,6 +120,14 @@ public sealed class CniRuntime(
             problems.Add(e.Message);
             version = CniVersion.TryParse(list.CniVersion, out var v) && v > new CniVersion(1, 0, 0) ? "1.0.0" : list.CniVersion;
         }
+        try
+        {
+            await PrepareAsync(list, cancellationToken).ConfigureAwait(false);
+        }
+        catch (CniException e)
+        {
+            problems.Add(e.Message);
+        }
         for (var i = list.Plugins.Length - 1; i >= 0; i--)
         {
             var plugin = list.Plugins[i];
@@ -144,6 +155,29 @@ public sealed class CniRuntime(
         }
         cache.Delete(list.Name, rt.ContainerId, rt.IfName);
         return problems;
+    }
+
+    /// <summary>
+    /// Runs the main plugin's IPAM ADD again for an existing attachment — after the DHCP daemon restarted and forgot
+    /// its leases — and returns the result (the same address, when the DHCP server keys leases by client id).
+    /// </summary>
+    public async Task<CniResult> ReacquireIpamAsync(NetworkConfigList list, RuntimeConf rt, CancellationToken cancellationToken)
+    {
+        var main = list.MainPlugin;
+        var ipam = main.IpamType ?? throw new CniException($"network '{list.Name}' has no IPAM to re-acquire");
+        var version = await NegotiateVersionAsync(list, cancellationToken).ConfigureAwait(false);
+        await PrepareAsync(list, cancellationToken).ConfigureAwait(false);
+        var stdin = BuildPluginConfig(list, main, 0, version, rt, prevResult: null);
+        var output = await InvokeAsync(ipam, "ADD", rt, stdin, cancellationToken).ConfigureAwait(false);
+        return ParseResult(main, ParseResultObject(main, output));
+    }
+
+    private async Task PrepareAsync(NetworkConfigList list, CancellationToken cancellationToken)
+    {
+        foreach (var preparer in preparers)
+        {
+            await preparer.PrepareAsync(list, cancellationToken).ConfigureAwait(false);
+        }
     }
 
     /// <summary>

@@ -117,6 +117,7 @@ public sealed class AccessPolicyTests
             DomainSocket = new DomainSocketConfig("/run/net-porter.sock", "root", "root", 432),
             UserSockets = new UserSocketsConfig(true, "/run/user"),
             GcInterval = TimeSpan.FromMinutes(1),
+            Dhcp = DhcpConfig.Default,
             Limits = LimitsConfig.Default,
             Resources =
             [

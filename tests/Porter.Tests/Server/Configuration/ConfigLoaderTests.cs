@@ -126,7 +126,7 @@ public sealed class ConfigLoaderTests
         Assert.Equal("frobnicate", e.JsonPath);
         Assert.Equal((1, 16), (e.Line, e.Column));
         Assert.Equal(
-            "unknown key 'frobnicate' (known keys: domain_socket, resources, log, cni_dir, cni_plugin_dir, state_dir, plugin_timeout_seconds, user_sockets, limits, gc_interval_seconds)",
+            "unknown key 'frobnicate' (known keys: domain_socket, resources, log, cni_dir, cni_plugin_dir, state_dir, plugin_timeout_seconds, user_sockets, limits, gc_interval_seconds, dhcp)",
             e.Problem);
     }
 

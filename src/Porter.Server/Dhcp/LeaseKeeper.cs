@@ -1,0 +1,103 @@
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Porter.Server.Attachments;
+using Porter.Server.Cni.Config;
+using Porter.Server.Cni.Invocation;
+using Porter.Server.Cni.Runtime;
+using Porter.Server.Configuration;
+using Porter.Server.Namespaces;
+
+namespace Porter.Server.Dhcp;
+
+/// <summary>
+/// The DHCP daemon keeps leases only in memory. Whenever it (re)starts — the server restarted, or the daemon died —
+/// the lease of every running DHCP attachment is acquired again through its held namespace (same client id, so the
+/// DHCP server hands out the same address), and at server start the daemon is started at once if such attachments exist.
+/// </summary>
+public sealed class LeaseKeeper(DhcpDaemon daemon, CniRuntime runtime, KeyedLocks locks, ILogger<LeaseKeeper> logger) : IHostedService
+{
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        daemon.Started += () =>
+        {
+            // In the background: a setup that started the daemon must not wait for every other lease.
+            _ = Task.Run(ReacquireAllAsync);
+            return Task.CompletedTask;
+        };
+        if (DhcpAttachments().Any())
+        {
+            _ = Task.Run(async () =>
+            {
+                try
+                {
+                    await daemon.EnsureRunningAsync(CancellationToken.None).ConfigureAwait(false);
+                }
+                catch (CniException e)
+                {
+                    logger.LogError("the DHCP daemon could not be started: {Error}", e.Message);
+                }
+            }, cancellationToken);
+        }
+        return Task.CompletedTask;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public async Task ReacquireAllAsync()
+    {
+        foreach (var (entry, list) in DhcpAttachments())
+        {
+            using var keyLock = locks.TryAcquire(AttachmentKey.LockKeyFor(entry.NetworkName, entry.ContainerId, entry.IfName));
+            if (keyLock is null)
+            {
+                continue; // being set up or torn down right now
+            }
+            var name = $"{entry.NetworkName}-{entry.ContainerId}-{entry.IfName}";
+            var held = entry.Annotations["held"]?.GetValue<string>() ?? "";
+            if (!NetnsHolds.IsHeld(held))
+            {
+                logger.LogWarning("DHCP lease of {Name} cannot be renewed any more: its namespace is not held", name);
+                continue;
+            }
+            try
+            {
+                var result = await runtime.ReacquireIpamAsync(list, entry.ToRuntimeConf(held), CancellationToken.None).ConfigureAwait(false);
+                var now = string.Join(", ", result.Ips.Select(ip => ip.Address));
+                var before = string.Join(", ", Cni.Types.CniResult.Parse(entry.Result!).Ips.Select(ip => ip.Address));
+                if (now == before)
+                {
+                    logger.LogInformation("DHCP lease of {Name} acquired again: {Address}", name, now);
+                }
+                else
+                {
+                    logger.LogWarning("DHCP lease of {Name} acquired again, but the server gave {Now} instead of {Before}; the container keeps {Before} until it restarts",
+                        name, now, before, before);
+                }
+            }
+            catch (Exception e) when (e is CniException or FormatException)
+            {
+                logger.LogError("DHCP lease of {Name} could not be acquired again: {Error}", name, e.Message);
+            }
+        }
+    }
+
+    private IEnumerable<(CacheEntry Entry, NetworkConfigList List)> DhcpAttachments()
+    {
+        foreach (var entry in runtime.Cache.List().Entries.Where(e => e.Complete && e.Result is not null))
+        {
+            NetworkConfigList list;
+            try
+            {
+                list = NetworkConfigList.FromBytes(entry.Config, runtime.Cache.PathFor(entry.NetworkName, entry.ContainerId, entry.IfName));
+            }
+            catch (ConfigException)
+            {
+                continue;
+            }
+            if (list.UsesDhcp)
+            {
+                yield return (entry, list);
+            }
+        }
+    }
+}
