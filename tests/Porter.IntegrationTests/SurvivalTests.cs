@@ -135,8 +135,10 @@ public sealed class SurvivalTests(LanWorld world)
         // The container is killed and nobody tears it down (podman crashed).
         caller.KillContainer(dying);
 
-        Wait.Until(() => !Directory.GetFiles(results).Any(f => f.Contains(dyingId, StringComparison.Ordinal)), TimeSpan.FromSeconds(20), "collection", () => server.Log);
-        Assert.Contains("no process is left in its network namespace (the container is gone)", server.Log);
+        // (The log line comes after the record is gone: wait for it, not just for the record.)
+        Wait.Until(() => server.Log.Contains("no process is left in its network namespace (the container is gone)", StringComparison.Ordinal),
+            TimeSpan.FromSeconds(20), "collection", () => server.Log);
+        Assert.DoesNotContain(Directory.GetFiles(results), f => f.Contains(dyingId, StringComparison.Ordinal));
         Assert.False(File.Exists(Path.Combine(hostLocal, dyingAddress)));
         // Several passes later the running container is untouched.
         Thread.Sleep(TimeSpan.FromSeconds(3));
@@ -171,8 +173,8 @@ public sealed class SurvivalTests(LanWorld world)
 
         using var restarted = PorterServerProcess.Start(world.Lan, workspace);
 
-        Wait.Until(() => !File.Exists(record), TimeSpan.FromSeconds(15), "release at start", () => restarted.Log);
-        Assert.Contains("it was made before the host last booted", restarted.Log);
+        Wait.Until(() => restarted.Log.Contains("it was made before the host last booted", StringComparison.Ordinal), TimeSpan.FromSeconds(15), "release at start", () => restarted.Log);
+        Assert.False(File.Exists(record));
         Assert.False(File.Exists(Path.Combine(hostLocal, address)));
     }
 

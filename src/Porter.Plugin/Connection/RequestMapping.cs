@@ -53,6 +53,10 @@ public static class RequestMapping
         };
         request.StaticIps.AddRange(options.StaticIps ?? []);
         request.Aliases.AddRange(options.Aliases ?? []);
+        if (options.Options is not null)
+        {
+            request.Options.Add(options.Options);
+        }
         foreach (var mapping in exec.PortMappings ?? [])
         {
             request.PortMappings.Add(new Porter.Protocol.V1.PortMapping

@@ -66,7 +66,50 @@ public sealed record AttachmentPlan(
         {
             capabilities["portMappings"] = ports;
         }
+        if (Bandwidth(request) is { } bandwidth)
+        {
+            capabilities["bandwidth"] = bandwidth;
+        }
         return new AttachmentPlan(cniArgs.ToImmutable(), capabilities.ToImmutable(), configArgs.ToImmutable());
+    }
+
+    private static readonly (string Option, string Field)[] BandwidthOptions =
+    [
+        ("bandwidth.ingress_rate", "ingressRate"), ("bandwidth.ingress_burst", "ingressBurst"),
+        ("bandwidth.egress_rate", "egressRate"), ("bandwidth.egress_burst", "egressBurst"),
+    ];
+
+    /// <summary>
+    /// The "bandwidth" capability from the container's per-network options (bits per second and bits, as the
+    /// bandwidth plugin takes them). Rate and burst go together, as the plugin requires.
+    /// </summary>
+    private static JsonObject? Bandwidth(SetupRequest request)
+    {
+        var values = new JsonObject();
+        foreach (var (option, field) in BandwidthOptions)
+        {
+            if (!request.Options.TryGetValue(option, out var text))
+            {
+                continue;
+            }
+            if (!ulong.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var value) || value == 0)
+            {
+                throw RequestValidator.Invalid($"option {option}: '{text}' is not a positive whole number (bits per second, or bits for a burst)");
+            }
+            values[field] = value;
+        }
+        if (values.Count == 0)
+        {
+            return null;
+        }
+        foreach (var direction in new[] { "ingress", "egress" })
+        {
+            if (values.ContainsKey($"{direction}Rate") != values.ContainsKey($"{direction}Burst"))
+            {
+                throw RequestValidator.Invalid($"options bandwidth.{direction}_rate and bandwidth.{direction}_burst must be given together");
+            }
+        }
+        return values;
     }
 
     /// <summary>A locally administered unicast MAC derived from who the attachment belongs to and what it is.</summary>

@@ -27,6 +27,7 @@ public sealed class AttachmentService(
     CniRuntime runtime,
     NetnsOpener opener,
     NetnsHolds holds,
+    HostBridges bridges,
     KeyedLocks locks,
     UserLimits limits,
     IHostApplicationLifetime lifetime,
@@ -75,8 +76,17 @@ public sealed class AttachmentService(
         await ReleaseLeftoverAsync(key, netns, stopping).ConfigureAwait(false);
         CheckAttachmentLimit(call.Caller);
 
+        // Attachments on one host bridge take turns, so that a bridge is never removed while a container joins it.
+        var bridge = HostBridges.BridgeOf(network);
+        using var bridgeLock = bridge is null ? null : await bridges.LockAsync(bridge, stopping).ConfigureAwait(false);
+        if (bridge is not null)
+        {
+            await bridges.NoteBeforeAddAsync(bridge).ConfigureAwait(false);
+        }
+
         // Held at a path of our own while the ADD runs (so that even a crash leaves something to undo it in), and
-        // for DHCP for as long as the attachment lives (the DHCP daemon must be able to enter it again).
+        // for as long as the attachment lives where a later DEL must run inside it: DHCP (the daemon re-enters it to
+        // renew) and masquerading bridges (their NAT rules are found from inside).
         var keepHold = NeedsHeldNetns(network);
         var held = holds.Hold(netns, key.HoldName);
         var rt = new RuntimeConf
@@ -111,6 +121,10 @@ public sealed class AttachmentService(
         catch (Exception e) when (e is CniException or IOException)
         {
             var rollbackProblem = await RollbackAsync(network, rt, key).ConfigureAwait(false);
+            if (bridge is not null)
+            {
+                await bridges.RemoveIfUnusedAsync(bridge, runtime.Cache).ConfigureAwait(false);
+            }
             throw Failure(e, $"setup of {key} failed{Explain(e, network)}", rollbackProblem);
         }
         if (call.Aborted.IsCancellationRequested)
@@ -131,6 +145,10 @@ public sealed class AttachmentService(
         if (network.UsesDhcp && status.DnsServerIps.Count == 0)
         {
             await AddDhcpDnsAsync(status, netns, key, network).ConfigureAwait(false);
+        }
+        if (resource.SlaacWait > TimeSpan.Zero && status.Interfaces.TryGetValue(key.IfName, out var slaacInterface))
+        {
+            await SlaacProbe.AddAsync(slaacInterface, netns.ProcPath, key.IfName, resource.SlaacWait, stopping).ConfigureAwait(false);
         }
         logger.LogInformation("attached {Key} for {Caller} in netns {Netns}: {Addresses}", key, call.Caller.Describe(),
             request.NetnsPath, string.Join(", ", status.Interfaces.SelectMany(i => i.Value.Subnets.Select(s => s.Ipnet))));
@@ -185,19 +203,31 @@ public sealed class AttachmentService(
         {
             var netnsPath = DelNamespace(entry, netns);
             var held = entry.Annotations["held"]?.GetValue<string>() ?? "";
+            var stopping = lifetime.ApplicationStopping;
+            Exception? failure = null;
             try
             {
                 var list = NetworkConfigList.FromBytes(entry.Config, runtime.Cache.PathFor(entry.NetworkName, entry.ContainerId, entry.IfName));
-                await runtime.DelNetworkListAsync(list, entry.ToRuntimeConf(netnsPath), lifetime.ApplicationStopping).ConfigureAwait(false);
+                var bridge = HostBridges.BridgeOf(list);
+                using var bridgeLock = bridge is null ? null : await bridges.LockAsync(bridge, stopping).ConfigureAwait(false);
+                await runtime.DelNetworkListAsync(list, entry.ToRuntimeConf(netnsPath), stopping).ConfigureAwait(false);
                 NetnsHolds.Release(held);
+                if (bridge is not null && await bridges.RemoveIfUnusedAsync(bridge, runtime.Cache).ConfigureAwait(false) is { } note)
+                {
+                    logger.LogInformation("{Note}", note);
+                }
             }
             catch (Exception e) when (e is CniException or IOException or ConfigException)
             {
+                failure = e;
+            }
+            if (failure is not null)
+            {
                 // Never leave an attachment that blocks the container's next start: release what can be released,
                 // report the rest.
-                logger.LogWarning("{Key}: DEL failed ({Error}); releasing what can be released", key, e.Message);
-                var problems = await ForgetAsync(entry, netnsPath, lifetime.ApplicationStopping).ConfigureAwait(false);
-                response.Warnings.Add($"teardown of {key} was incomplete: {e.Message}");
+                logger.LogWarning("{Key}: DEL failed ({Error}); releasing what can be released", key, failure.Message);
+                var problems = await ForgetAsync(entry, netnsPath, stopping).ConfigureAwait(false);
+                response.Warnings.Add($"teardown of {key} was incomplete: {failure.Message}");
                 response.Warnings.AddRange(problems.Skip(1).Select(p => $"also: {p}"));
             }
             logger.LogInformation("detached {Key} for {Caller}{Note}", key, call.Caller.Describe(),
@@ -379,8 +409,8 @@ public sealed class AttachmentService(
             ? $": no DHCP server answered on the network of resource '{network.Name}'"
             : "";
 
-    /// <summary>DHCP leases are renewed from inside the container's namespace, by a daemon that may need to enter it again.</summary>
-    private static bool NeedsHeldNetns(NetworkConfigList network) => network.Plugins.Any(p => p.IpamType == "dhcp");
+    /// <summary>Namespaces some later DEL must run inside: DHCP, and bridges that masquerade.</summary>
+    private static bool NeedsHeldNetns(NetworkConfigList network) => network.UsesDhcp || HostBridges.MasqueradesFromInside(network);
 
     /// <summary>
     /// Releases an attachment as far as it goes and forgets it, whatever fails: for teardown after a strict DEL
@@ -389,20 +419,31 @@ public sealed class AttachmentService(
     public async Task<IReadOnlyList<string>> ForgetAsync(CacheEntry entry, string netnsPath, CancellationToken cancellationToken)
     {
         var held = entry.Annotations["held"]?.GetValue<string>() ?? "";
+        NetworkConfigList list;
         try
         {
-            var list = NetworkConfigList.FromBytes(entry.Config, runtime.Cache.PathFor(entry.NetworkName, entry.ContainerId, entry.IfName));
-            return await runtime.ReleaseNetworkListAsync(list, entry.ToRuntimeConf(netnsPath), cancellationToken).ConfigureAwait(false);
+            list = NetworkConfigList.FromBytes(entry.Config, runtime.Cache.PathFor(entry.NetworkName, entry.ContainerId, entry.IfName));
         }
         catch (ConfigException e)
         {
             // The cached configuration itself is unreadable: nothing can be run, but the record must not block anything.
             runtime.Cache.Delete(entry.NetworkName, entry.ContainerId, entry.IfName);
+            NetnsHolds.Release(held);
             return [$"the recorded configuration is unreadable ({e.Message}); the record was dropped"];
+        }
+        var bridge = HostBridges.BridgeOf(list);
+        using var bridgeLock = bridge is null ? null : await bridges.LockAsync(bridge, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return await runtime.ReleaseNetworkListAsync(list, entry.ToRuntimeConf(netnsPath), cancellationToken).ConfigureAwait(false);
         }
         finally
         {
             NetnsHolds.Release(held);
+            if (bridge is not null && await bridges.RemoveIfUnusedAsync(bridge, runtime.Cache).ConfigureAwait(false) is { } note)
+            {
+                logger.LogInformation("{Note}", note);
+            }
         }
     }
 

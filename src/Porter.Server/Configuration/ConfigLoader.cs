@@ -93,7 +93,7 @@ public static class ConfigLoader
         var seen = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var item in list.Items())
         {
-            item.OnlyKeys("name", "allow_users", "allow_user", "allow_groups");
+            item.OnlyKeys("name", "allow_users", "allow_user", "allow_groups", "slaac_wait_seconds");
             var nameNode = item.Get("name") ?? throw item.Error("a resource needs a \"name\"");
             var name = nameNode.AsString();
             if (CniNames.ValidateNetworkName(name, MaxResourceNameLength) is { } problem)
@@ -112,7 +112,10 @@ public static class ConfigLoader
             }
             var users = ReadGrants(item.Get("allow_users") ?? item.Get("allow_user"), "user");
             var groups = ReadGrants(item.Get("allow_groups"), "group");
-            result.Add(new ResourceConfig(name, users, groups));
+            result.Add(new ResourceConfig(name, users, groups)
+            {
+                SlaacWait = TimeSpan.FromSeconds(item.Get("slaac_wait_seconds")?.AsInt(0, 30) ?? 0),
+            });
         }
         return result.ToImmutable();
     }

@@ -32,7 +32,14 @@ public sealed record ServerConfig
 public sealed record DomainSocketConfig(string Path, string User, string Group, int Mode);
 
 /// <summary>One resource: a CNI network of the same name and who may attach containers to it.</summary>
-public sealed record ResourceConfig(string Name, ImmutableArray<Grant> AllowUsers, ImmutableArray<Grant> AllowGroups);
+public sealed record ResourceConfig(string Name, ImmutableArray<Grant> AllowUsers, ImmutableArray<Grant> AllowGroups)
+{
+    /// <summary>
+    /// How long setup waits for IPv6 addresses the LAN's router advertisements configure (SLAAC), to report them
+    /// too; zero reports only those already there.
+    /// </summary>
+    public TimeSpan SlaacWait { get; init; }
+}
 
 /// <summary>
 /// A user or group allowed to use a resource, and the static IPs and MACs they may ask for there

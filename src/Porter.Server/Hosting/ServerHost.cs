@@ -67,6 +67,7 @@ public static class ServerHost
         services.AddSingleton<CniRuntime>();
         services.AddSingleton<NetnsOpener>();
         services.AddSingleton(new NetnsHolds(config.StateDir));
+        services.AddSingleton(sp => new HostBridges(config.StateDir, sp.GetRequiredService<KeyedLocks>()));
         services.AddSingleton<AttachmentCollector>();
         services.AddHostedService(sp => sp.GetRequiredService<AttachmentCollector>());
         services.AddSingleton<KeyedLocks>();

@@ -25,6 +25,23 @@ public sealed class LanWorld : IDisposable
     public const string MacvlanDhcp = "mv-dhcp";
     /// <summary>macvlan with DHCP on the spare uplink, where no DHCP server answers.</summary>
     public const string MacvlanDhcpSilent = "mv-dhcp-silent";
+    /// <summary>A host bridge with NAT, hairpin, port mappings, firewall, tuning and bandwidth.</summary>
+    public const string BridgeNat = "br-nat";
+    public const string BridgeName = "npbr0";
+    public const string BridgeSubnet = "10.89.0.0/24";
+    public const string BridgeGateway = "10.89.0.1";
+    /// <summary>A bridge the administrator made before (net-porter must never remove it).</summary>
+    public const string BridgeExisting = "br-existing";
+    public const string ExistingBridgeName = "npbr1";
+    public const string MacvlanPrivate = "mv-private";
+    public const string MacvlanVepa = "mv-vepa";
+    public const string MacvlanPassthru = "mv-passthru";
+    public const string MacvlanSbr = "mv-sbr";
+    public const string MacvlanCni11 = "mv-cni11";
+    public const string MacvlanDualStack = "mv-dual";
+    public const string MacvlanSlaac = "mv-slaac";
+    /// <summary>The scratch host's own address on the LAN (port mappings and NAT go through it).</summary>
+    public const string HostAddress = "192.168.77.2";
 
     private readonly List<IDisposable> _owned = [];
 
@@ -53,6 +70,8 @@ public sealed class LanWorld : IDisposable
             File.WriteAllText(HostNetnsBind, "");
             Shell.Check("mount", "--bind", Lan.HostNsPath, HostNetnsBind);
             CreateSpareUplink();
+            Shell.Check("ip", "-n", Lan.HostNs, "addr", "add", $"{HostAddress}/24", "dev", ScratchLan.Uplink);
+            Shell.Check("ip", "-n", Lan.HostNs, "link", "add", ExistingBridgeName, "type", "bridge");
             Dhcp = Own(DnsmasqServer.Start(Lan, Workspace.Root));
             Server = Own(PorterServerProcess.Start(Lan, Workspace));
             WaitForUserSockets();
@@ -167,12 +186,22 @@ public sealed class LanWorld : IDisposable
             { "name": "{{IpvlanStatic}}", "allow_user": [{ "user": "{{Alice.Name}}", "ips": ["192.168.77.32/27"], "macs": ["02:42:c0:a8:4d:00/40"] }] },
             { "name": "{{BrokenChain}}", "allow_users": [{{Alice.Uid}}] },
             { "name": "{{MacvlanL2}}", "allow_users": [{ "user": "{{Alice.Name}}", "macs": ["02:42:c0:a8:4d:00/40"] }] },
-            { "name": "{{MacvlanStatic}}", "allow_users": [{ "user": "{{Alice.Name}}", "ips": ["192.168.77.32-192.168.77.63", "10.9.9.0/24"] }] },
+            { "name": "{{MacvlanStatic}}", "allow_users": [{ "user": "{{Alice.Name}}", "ips": ["192.168.77.32-192.168.77.63", "10.9.9.0/24", "fd77:77::/64"] }] },
             { "name": "{{MacvlanSpareUplink}}", "allow_users": ["{{Alice.Name}}"] },
             { "name": "{{MacvlanDhcp}}", "allow_users": ["{{Alice.Name}}"], "allow_groups": ["{{LanGroup.Name}}"] },
-            { "name": "{{MacvlanDhcpSilent}}", "allow_users": ["{{Alice.Name}}"] }
+            { "name": "{{MacvlanDhcpSilent}}", "allow_users": ["{{Alice.Name}}"] },
+            { "name": "{{BridgeNat}}", "allow_users": ["{{Alice.Name}}"] },
+            { "name": "{{BridgeExisting}}", "allow_users": ["{{Alice.Name}}"] },
+            { "name": "{{MacvlanPrivate}}", "allow_users": ["{{Alice.Name}}"] },
+            { "name": "{{MacvlanVepa}}", "allow_users": ["{{Alice.Name}}"] },
+            { "name": "{{MacvlanPassthru}}", "allow_users": ["{{Alice.Name}}"] },
+            { "name": "{{MacvlanSbr}}", "allow_users": ["{{Alice.Name}}"] },
+            { "name": "{{MacvlanCni11}}", "allow_users": ["{{Alice.Name}}"] },
+            { "name": "{{MacvlanDualStack}}", "allow_users": ["{{Alice.Name}}"] },
+            { "name": "{{MacvlanSlaac}}", "allow_users": ["{{Alice.Name}}"], "slaac_wait_seconds": 8 }
           ],
           "state_dir": "{{Workspace.StateDir}}",
+          "gc_interval_seconds": 2,
           "user_sockets": { "runtime_dir": "{{Workspace.UserRuntimeRoot}}" },
           "log": { "level": "debug" }
         }
@@ -189,7 +218,7 @@ public sealed class LanWorld : IDisposable
                   "type": "macvlan", "master": "{{ScratchLan.Uplink}}", "mode": "bridge",
                   "ipam": {
                     "type": "host-local",
-                    "ranges": [[{ "subnet": "{{ScratchLan.Subnet}}", "rangeStart": "192.168.77.100", "rangeEnd": "192.168.77.199", "gateway": "{{ScratchLan.Gateway}}" }]],
+                    "ranges": [[{ "subnet": "{{ScratchLan.Subnet}}", "rangeStart": "192.168.77.100", "rangeEnd": "192.168.77.149", "gateway": "{{ScratchLan.Gateway}}" }]],
                     "routes": [{ "dst": "0.0.0.0/0" }]
                   }
                 }
@@ -245,6 +274,70 @@ public sealed class LanWorld : IDisposable
               "name": "{{MacvlanDhcpSilent}}",
               "plugins": [{ "type": "macvlan", "master": "{{SpareUplink}}", "ipam": { "type": "dhcp" } }]
             }
+            """);
+        workspace.WriteCni($"{BridgeNat}.conflist", $$"""
+            {
+              "cniVersion": "1.0.0",
+              "name": "{{BridgeNat}}",
+              "plugins": [
+                {
+                  "type": "bridge", "bridge": "{{BridgeName}}", "isGateway": true, "ipMasq": true, "hairpinMode": true,
+                  "ipam": { "type": "host-local", "ranges": [[{ "subnet": "{{BridgeSubnet}}" }]], "routes": [{ "dst": "0.0.0.0/0" }] }
+                },
+                { "type": "portmap", "capabilities": { "portMappings": true } },
+                { "type": "firewall", "backend": "iptables" },
+                { "type": "tuning", "sysctl": { "net.ipv4.conf.IFNAME.arp_notify": "1" } },
+                { "type": "bandwidth", "capabilities": { "bandwidth": true } }
+              ]
+            }
+            """);
+        workspace.WriteCni($"{BridgeExisting}.conflist", $$"""
+            {
+              "cniVersion": "1.0.0",
+              "name": "{{BridgeExisting}}",
+              "plugins": [{ "type": "bridge", "bridge": "{{ExistingBridgeName}}",
+                            "ipam": { "type": "host-local", "ranges": [[{ "subnet": "10.90.0.0/24" }]] } }]
+            }
+            """);
+        foreach (var (name, master, mode) in new[] { (MacvlanPrivate, ScratchLan.Uplink, "private"), (MacvlanVepa, ScratchLan.Uplink, "vepa"), (MacvlanPassthru, SpareUplink, "passthru") })
+        {
+            workspace.WriteCni($"{name}.conflist", $$"""
+                { "cniVersion": "1.0.0", "name": "{{name}}", "plugins": [{ "type": "macvlan", "master": "{{master}}", "mode": "{{mode}}" }] }
+                """);
+        }
+        workspace.WriteCni($"{MacvlanSbr}.conflist", $$"""
+            {
+              "cniVersion": "1.0.0",
+              "name": "{{MacvlanSbr}}",
+              "plugins": [
+                { "type": "macvlan", "master": "{{ScratchLan.Uplink}}",
+                  "ipam": { "type": "host-local", "ranges": [[{ "subnet": "{{ScratchLan.Subnet}}", "rangeStart": "192.168.77.64", "rangeEnd": "192.168.77.69", "gateway": "{{ScratchLan.Gateway}}" }]],
+                            "routes": [{ "dst": "0.0.0.0/0" }] } },
+                { "type": "sbr" }
+              ]
+            }
+            """);
+        // Written for a newer spec than Debian's plugins speak: it must run at 1.0.0 instead of failing.
+        workspace.WriteCni($"{MacvlanCni11}.conflist", $$"""
+            {
+              "cniVersion": "1.1.0",
+              "name": "{{MacvlanCni11}}",
+              "plugins": [{ "type": "macvlan", "master": "{{ScratchLan.Uplink}}",
+                            "ipam": { "type": "host-local", "ranges": [[{ "subnet": "{{ScratchLan.Subnet}}", "rangeStart": "192.168.77.70", "rangeEnd": "192.168.77.79" }]] } }]
+            }
+            """);
+        workspace.WriteCni($"{MacvlanDualStack}.conflist", $$"""
+            {
+              "cniVersion": "1.0.0",
+              "name": "{{MacvlanDualStack}}",
+              "plugins": [{ "type": "macvlan", "master": "{{ScratchLan.Uplink}}",
+                            "ipam": { "type": "host-local",
+                                      "ranges": [[{ "subnet": "{{ScratchLan.Subnet}}", "rangeStart": "192.168.77.80", "rangeEnd": "192.168.77.89", "gateway": "{{ScratchLan.Gateway}}" }],
+                                                 [{ "subnet": "{{ScratchLan.Subnet6}}", "rangeStart": "fd77:77::1000", "rangeEnd": "fd77:77::1fff", "gateway": "{{ScratchLan.Gateway6}}" }]] } }]
+            }
+            """);
+        workspace.WriteCni($"{MacvlanSlaac}.conflist", $$"""
+            { "cniVersion": "1.0.0", "name": "{{MacvlanSlaac}}", "plugins": [{ "type": "macvlan", "master": "{{ScratchLan.Uplink}}" }] }
             """);
         // Layer 2 only: no IPAM, the container configures itself (a standard single-plugin .conf file).
         workspace.WriteCni($"{MacvlanL2}.conf", $$"""

@@ -78,7 +78,7 @@ public sealed class InputAbuseTests(LanWorld world)
         var lan = new NetavarkJson.Subnet(ScratchLan.Subnet, ScratchLan.Gateway);
         var before = WorldState.Of(world);
 
-        Assert.Equal($"PERMISSION_DENIED: static IP 192.168.77.100 is outside what {world.Alice.Name} (uid {world.Alice.Uid}) may request on resource '{LanWorld.MacvlanStatic}' (192.168.77.32-192.168.77.63, 10.9.9.0/24)",
+        Assert.Equal($"PERMISSION_DENIED: static IP 192.168.77.100 is outside what {world.Alice.Name} (uid {world.Alice.Uid}) may request on resource '{LanWorld.MacvlanStatic}' (192.168.77.32-192.168.77.63, 10.9.9.0/24, fd77:77::/64)",
             Observe.Error(alice.Plugin("setup", netns, Exec(world.Network(LanWorld.MacvlanStatic, [lan]), ips: ["192.168.77.100"]).ToJsonString())));
         Assert.Equal($"PERMISSION_DENIED: static MAC 02:00:00:00:00:01 is outside what {world.Alice.Name} (uid {world.Alice.Uid}) may request on resource '{LanWorld.MacvlanL2}' (02:42:c0:a8:4d:00/40)",
             Observe.Error(alice.Plugin("setup", netns, Exec(world.Network(LanWorld.MacvlanL2), mac: "02:00:00:00:00:01").ToJsonString())));
