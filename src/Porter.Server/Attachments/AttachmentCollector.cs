@@ -15,7 +15,7 @@ namespace Porter.Server.Attachments;
 public sealed class AttachmentCollector(
     ConfigStore store,
     CniRuntime runtime,
-    AttachmentService attachments,
+    AttachmentReleaser releaser,
     KeyedLocks locks,
     IEnumerable<IHelperProcesses> helpers,
     ILogger<AttachmentCollector> logger) : BackgroundService
@@ -73,8 +73,7 @@ public sealed class AttachmentCollector(
             {
                 continue;
             }
-            var held = entry.Annotations["held"]?.GetValue<string>() ?? "";
-            var problems = await attachments.ForgetAsync(entry, NetnsHolds.IsHeld(held) ? held : "", cancellationToken).ConfigureAwait(false);
+            var problems = await releaser.ForgetAsync(entry, AttachmentReleaser.DelNamespace(entry, null), cancellationToken).ConfigureAwait(false);
             _unusedSightings.Remove(name);
             released++;
             logger.LogInformation("released attachment {Name} of {User}: {Reason}{Problems}", name,

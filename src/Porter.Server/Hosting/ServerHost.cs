@@ -71,6 +71,9 @@ public static class ServerHost
         services.AddSingleton<AttachmentCollector>();
         services.AddHostedService(sp => sp.GetRequiredService<AttachmentCollector>());
         services.AddSingleton<KeyedLocks>();
+        services.AddSingleton<AttachmentReleaser>();
+        services.AddSingleton<StatusEnricher>();
+        services.AddSingleton<CreateCheck>();
         services.AddSingleton<AttachmentService>();
         services.AddSingleton<PorterService>();
         services.AddSingleton<GrpcDispatcher>();

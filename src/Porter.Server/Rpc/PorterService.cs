@@ -8,7 +8,7 @@ using Porter.Server.Configuration;
 namespace Porter.Server.Rpc;
 
 /// <summary>Binds the methods of netporter.v1.Porter to their implementations.</summary>
-public sealed class PorterService(ConfigStore store, AttachmentService attachments)
+public sealed class PorterService(ConfigStore store, CreateCheck create, AttachmentService attachments)
 {
     public static string ServerVersion { get; } =
         typeof(PorterService).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0.0.0";
@@ -16,7 +16,7 @@ public sealed class PorterService(ConfigStore store, AttachmentService attachmen
     public void Register(GrpcDispatcher dispatcher)
     {
         dispatcher.MapUnary(PorterApi.Info, InfoAsync);
-        dispatcher.MapUnary(PorterApi.Create, attachments.CreateAsync);
+        dispatcher.MapUnary(PorterApi.Create, create.CreateAsync);
         dispatcher.MapUnary(PorterApi.Setup, attachments.SetupAsync);
         dispatcher.MapUnary(PorterApi.Teardown, attachments.TeardownAsync);
     }

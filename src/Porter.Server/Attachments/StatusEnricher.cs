@@ -1,0 +1,62 @@
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
+using Porter.Protocol.V1;
+using Porter.Server.Authorization;
+using Porter.Server.Cni.Config;
+using Porter.Server.Configuration;
+using Porter.Server.Dhcp;
+using Porter.Server.Namespaces;
+
+namespace Porter.Server.Attachments;
+
+/// <summary>
+/// What the StatusBlock should say beyond the CNI result: the DNS settings of a DHCP LAN (the CNI dhcp plugin drops
+/// them) and the IPv6 addresses the LAN's router advertisements configured (no plugin can know them).
+/// </summary>
+public sealed class StatusEnricher(ILogger<StatusEnricher> logger)
+{
+    public async Task EnrichAsync(StatusBlock status, ResourceConfig resource, NetworkConfigList network, OpenedNetns netns,
+        AttachmentKey key, CancellationToken cancellationToken)
+    {
+        if (network.UsesDhcp && status.DnsServerIps.Count == 0)
+        {
+            await AddDhcpDnsAsync(status, netns, key, network).ConfigureAwait(false);
+        }
+        if (resource.SlaacWait > TimeSpan.Zero && status.Interfaces.TryGetValue(key.IfName, out var iface))
+        {
+            await SlaacProbe.AddAsync(iface, netns.ProcPath, key.IfName, resource.SlaacWait, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Asked for with DHCPINFORM from the leased address; best effort, nothing is added without an answer.</summary>
+    private async Task AddDhcpDnsAsync(StatusBlock status, OpenedNetns netns, AttachmentKey key, NetworkConfigList network)
+    {
+        var (name, iface) = status.Interfaces.FirstOrDefault();
+        var leased = iface?.Subnets
+            .Select(s => IPAddress.TryParse(s.Ipnet.Split('/')[0], out var ip) ? ip : null)
+            .FirstOrDefault(ip => ip?.AddressFamily == AddressFamily.InterNetwork);
+        if (iface is null || leased is null || !MacRange.TryParseMac(iface.MacAddress, out var macValue))
+        {
+            return;
+        }
+        var mac = BitConverter.GetBytes(macValue).Take(6).Reverse().ToArray();
+        try
+        {
+            // The client id the CNI dhcp daemon uses, so the server answers for the lease it handed out.
+            var info = await DhcpInform.QueryAsync(netns.Handle, name, leased, mac,
+                $"{key.ScopedContainerId}/{network.Name}/{key.IfName}", TimeSpan.FromSeconds(2)).ConfigureAwait(false);
+            if (info is null)
+            {
+                logger.LogDebug("{Key}: no answer to DHCPINFORM; no DNS settings from the LAN", key);
+                return;
+            }
+            status.DnsServerIps.AddRange(info.Servers);
+            status.DnsSearchDomains.AddRange(info.SearchDomains.Where(d => !status.DnsSearchDomains.Contains(d)));
+        }
+        catch (Exception e) when (e is IOException or SocketException)
+        {
+            logger.LogDebug("{Key}: DHCPINFORM failed: {Error}", key, e.Message);
+        }
+    }
+}
