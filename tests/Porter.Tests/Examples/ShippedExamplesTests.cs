@@ -19,6 +19,8 @@ public sealed class ShippedExamplesTests
         Assert.NotEmpty(config.Resources);
         Assert.All(config.Resources, r => Assert.True(networks.ContainsKey(r.Name), $"no example network for resource {r.Name}"));
         Assert.All(config.Resources, r => Assert.False(r.AllowUsers.IsEmpty && r.AllowGroups.IsEmpty, $"{r.Name} grants nobody"));
+        // And every example network is shown in use.
+        Assert.Equal(networks.Keys.Order(StringComparer.Ordinal), config.Resources.Select(r => r.Name).Order(StringComparer.Ordinal));
     }
 
     [Fact]
