@@ -73,7 +73,7 @@ public sealed class SurvivalTests(LanWorld world)
         workspace.WriteConfig(Config($$"""{ "name": "{{LanWorld.MacvlanHostLocal}}", "allow_users": ["{{world.Alice.Name}}"] }, {{l2}}"""));
         workspace.RuntimeDirOf(world.Alice);
         using var server = PorterServerProcess.Start(world.Lan, workspace);
-        Wait.Until(() => File.Exists(workspace.UserSocketOf(world.Alice)), TimeSpan.FromSeconds(15), "alice's socket", () => server.Log);
+        Wait.UntilAccepting(workspace.UserSocketOf(world.Alice), TimeSpan.FromSeconds(15), "alice's socket", () => server.Log);
         using var caller = RootlessCaller.Start(world.Alice, workspace);
         var network = NetavarkJson.Network("hl", LanWorld.MacvlanHostLocal, null);
         var hostLocal = Path.Combine(workspace.StateDir, "host-local", LanWorld.MacvlanHostLocal);
@@ -119,7 +119,7 @@ public sealed class SurvivalTests(LanWorld world)
         workspace.WriteConfig(File.ReadAllText(workspace.ConfigPath).Replace("\"state_dir\":", "\"gc_interval_seconds\": 1,\n  \"state_dir\":", StringComparison.Ordinal));
         workspace.RuntimeDirOf(world.Alice);
         using var server = PorterServerProcess.Start(world.Lan, workspace);
-        Wait.Until(() => File.Exists(workspace.UserSocketOf(world.Alice)), TimeSpan.FromSeconds(15), "alice's socket", () => server.Log);
+        Wait.UntilAccepting(workspace.UserSocketOf(world.Alice), TimeSpan.FromSeconds(15), "alice's socket", () => server.Log);
         using var caller = RootlessCaller.Start(world.Alice, workspace);
         var network = NetavarkJson.Network("hl", LanWorld.MacvlanHostLocal, null);
         var results = Path.Combine(workspace.StateDir, "cni", "results");
@@ -159,7 +159,7 @@ public sealed class SurvivalTests(LanWorld world)
         string address;
         using (var server = PorterServerProcess.Start(world.Lan, workspace))
         {
-            Wait.Until(() => File.Exists(workspace.UserSocketOf(world.Alice)), TimeSpan.FromSeconds(15), "alice's socket", () => server.Log);
+            Wait.UntilAccepting(workspace.UserSocketOf(world.Alice), TimeSpan.FromSeconds(15), "alice's socket", () => server.Log);
             using var caller = RootlessCaller.Start(world.Alice, workspace);
             id = NetavarkJson.NewContainerId();
             address = Address(Observe.Success(caller.Plugin("setup", caller.CreateContainerNetns(), NetavarkJson.Exec(NetavarkJson.Network("hl", LanWorld.MacvlanHostLocal, null), id, "old")), server));

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Net.Sockets;
 using System.Text;
 
 namespace Porter.Testbed;
@@ -106,18 +105,9 @@ public sealed class PorterServerProcess : IDisposable
                 _process.WaitForExit();
                 throw new TestbedException($"net-porter-server exited with {_process.ExitCode} during start-up:\n{Log}");
             }
-            if (File.Exists(Workspace.SocketPath) && Log.Contains("listening on", StringComparison.Ordinal))
+            if (Log.Contains("listening on", StringComparison.Ordinal) && Wait.Accepts(Workspace.SocketPath))
             {
-                try
-                {
-                    using var probe = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-                    probe.Connect(new UnixDomainSocketEndPoint(Workspace.SocketPath));
-                    return;
-                }
-                catch (SocketException)
-                {
-                    // not yet
-                }
+                return;
             }
             Thread.Sleep(50);
         }

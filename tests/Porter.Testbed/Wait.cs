@@ -15,4 +15,22 @@ public static class Wait
             Thread.Sleep(20);
         }
     }
+
+    /// <summary>True when something accepts connections on the unix socket (a stale socket file refuses them).</summary>
+    public static bool Accepts(string socketPath)
+    {
+        using var probe = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
+        try
+        {
+            probe.Connect(new System.Net.Sockets.UnixDomainSocketEndPoint(socketPath));
+            return true;
+        }
+        catch (System.Net.Sockets.SocketException)
+        {
+            return false;
+        }
+    }
+
+    public static void UntilAccepting(string socketPath, TimeSpan timeout, string what, Func<string>? detail = null) =>
+        Until(() => Accepts(socketPath), timeout, what, detail);
 }

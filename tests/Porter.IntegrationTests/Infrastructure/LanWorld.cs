@@ -138,11 +138,12 @@ public sealed class LanWorld : IDisposable
         Shell.Check("ip", "-n", Lan.LanNs, "link", "set", "lan1", "up");
     }
 
+    /// <summary>Until the granted users' sockets accept connections (after a crash a stale file is there before the new socket).</summary>
     public void WaitForUserSockets()
     {
         foreach (var user in new[] { Alice, Bob })
         {
-            Wait.Until(() => File.Exists(Workspace.UserSocketOf(user)), TimeSpan.FromSeconds(15), $"per-user socket of {user.Name}", () => Server.Log);
+            Wait.UntilAccepting(Workspace.UserSocketOf(user), TimeSpan.FromSeconds(15), $"per-user socket of {user.Name}", () => Server.Log);
         }
     }
 

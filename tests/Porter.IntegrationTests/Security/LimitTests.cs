@@ -86,7 +86,7 @@ public sealed class LimitTests(LanWorld world)
             "\"state_dir\":", "\"limits\": { \"attachments_per_user\": 2 },\n  \"state_dir\":", StringComparison.Ordinal));
         workspace.RuntimeDirOf(world.Alice);
         using var server = PorterServerProcess.Start(world.Lan, workspace);
-        Wait.Until(() => File.Exists(workspace.UserSocketOf(world.Alice)), TimeSpan.FromSeconds(15), "alice's socket", () => server.Log);
+        Wait.UntilAccepting(workspace.UserSocketOf(world.Alice), TimeSpan.FromSeconds(15), "alice's socket", () => server.Log);
         using var alice = RootlessCaller.Start(world.Alice, workspace);
         var network = NetavarkJson.Network("l2", LanWorld.MacvlanL2, null);
         var attached = new List<(string Netns, string Exec)>();
