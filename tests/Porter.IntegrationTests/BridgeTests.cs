@@ -149,4 +149,34 @@ public sealed class BridgeTests(LanWorld world)
         Assert.DoesNotContain(id, after);
         Assert.NotEqual(0, world.Lan.InHost("ip", "link", "show", LanWorld.BridgeName).ExitCode);
     }
+
+    [Fact]
+    public async Task Parallel_setups_and_teardowns_on_one_bridge_are_safe()
+    {
+        // Separate callers (each its own rootless world), so the plugin calls really overlap.
+        var callers = Enumerable.Range(0, 4).Select(_ => world.Caller(world.Alice)).ToList();
+        try
+        {
+            var containers = callers.Select(c => (Caller: c, Netns: c.CreateContainerNetns(),
+                Exec: NetavarkJson.Exec(world.Network(LanWorld.BridgeNat), NetavarkJson.NewContainerId(), "crowd"))).ToList();
+
+            var setups = await Task.WhenAll(containers.Select(c => Task.Run(() => c.Caller.Plugin("setup", c.Netns, c.Exec))));
+
+            var addresses = setups.Select(r => Observe.Success(r, world.Server)["interfaces"]!["eth0"]!["subnets"]![0]!["ipnet"]!.GetValue<string>()).ToList();
+            Assert.Equal(addresses.Count, addresses.Distinct().Count());
+            Assert.All(containers, c => Assert.Equal(0, c.Caller.InNetns(c.Netns, $"ping -c 1 -W 3 {LanWorld.BridgeGateway}").ExitCode));
+
+            var teardowns = await Task.WhenAll(containers.Select(c => Task.Run(() => c.Caller.Plugin("teardown", c.Netns, c.Exec))));
+
+            Assert.All(teardowns, t => Assert.True(t.ExitCode == 0, t.ToString()));
+            Assert.NotEqual(0, world.Lan.InHost("ip", "link", "show", LanWorld.BridgeName).ExitCode);
+            Assert.Empty(world.AllocatedIps(LanWorld.BridgeNat));
+            var save = HostSave();
+            Assert.All(addresses, a => Assert.DoesNotContain(a.Split('/')[0], save));
+        }
+        finally
+        {
+            callers.ForEach(c => c.Dispose());
+        }
+    }
 }

@@ -19,6 +19,7 @@ public sealed class RootlessCaller : IDisposable
     private readonly BlockingCollection<string> _lines = new();
     private readonly object _gate = new();
     private readonly Dictionary<string, string> _containers = new(StringComparer.Ordinal);
+    private readonly string _id = Shell.RandomId(8);
 
     private RootlessCaller(Process shell, TestUser user, string workDir, Workspace workspace, string runtimeDir)
     {
@@ -106,9 +107,10 @@ public sealed class RootlessCaller : IDisposable
     {
         lock (_gate)
         {
-            var input = Path.Combine(WorkDir, ".npt-in");
-            var output = Path.Combine(WorkDir, ".npt-out");
-            var error = Path.Combine(WorkDir, ".npt-err");
+            // Per caller: several callers of one user may run at once and share the user's directory.
+            var input = Path.Combine(WorkDir, $".npt-{_id}-in");
+            var output = Path.Combine(WorkDir, $".npt-{_id}-out");
+            var error = Path.Combine(WorkDir, $".npt-{_id}-err");
             if (stdin is not null)
             {
                 File.WriteAllText(input, stdin);
