@@ -9,27 +9,7 @@ namespace Porter.IntegrationTests;
 public sealed class ServerStartupTests(LanWorld world)
 {
     /// <summary>The configuration example of the original net-porter README, verbatim, missing comma included.</summary>
-    private const string OriginalReadmeConfig = """
-        {
-          "domain_socket": {
-            "path": "/run/net-porter.sock",
-            "user": "root",
-            "group": "net-porter"
-          },
-          "resources": [
-            {
-              "name": "macvlan-dhcp",
-              "allow_user": ["podman"]
-              "allow_groups": ["root"]
-            }
-          ],
-          "log": {
-            "dump_env": {
-              "enabled": true
-            }
-          }
-        }
-        """;
+    private static readonly string OriginalReadmeConfig = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "fixtures", "original-readme-config.json"));
 
     [Fact]
     public void A_malformed_config_is_refused_with_file_line_column_and_what_was_expected()

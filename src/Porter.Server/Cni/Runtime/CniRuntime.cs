@@ -85,20 +85,12 @@ public sealed class CniRuntime(
         return result;
     }
 
-    /// <summary>DEL the list in reverse order with the cached result as prevResult, then forget the attachment.</summary>
-    public async Task DelNetworkListAsync(NetworkConfigList list, RuntimeConf rt, CancellationToken cancellationToken)
-    {
-        var cached = cache.Read(list.Name, rt.ContainerId, rt.IfName);
-        var version = await NegotiateVersionAsync(list, cancellationToken).ConfigureAwait(false);
-        await PrepareAsync(list, cancellationToken).ConfigureAwait(false);
-        for (var i = list.Plugins.Length - 1; i >= 0; i--)
-        {
-            var plugin = list.Plugins[i];
-            var stdin = BuildPluginConfig(list, plugin, i, version, rt, cached?.Result);
-            await InvokeAsync(plugin.Type, "DEL", rt, stdin, cancellationToken).ConfigureAwait(false);
-        }
-        cache.Delete(list.Name, rt.ContainerId, rt.IfName);
-    }
+    /// <summary>
+    /// DEL the list in reverse order with the cached result as prevResult, then forget the attachment. Stops at the
+    /// first failure and keeps the record, so that the DEL can be tried again.
+    /// </summary>
+    public Task DelNetworkListAsync(NetworkConfigList list, RuntimeConf rt, CancellationToken cancellationToken) =>
+        RunDelAsync(list, rt, strict: true, cancellationToken);
 
     /// <summary>
     /// DEL as far as it goes, for when a strict DEL failed or must not be allowed to block: every plugin is tried even
@@ -106,7 +98,10 @@ public sealed class CniRuntime(
     /// asked directly to release the addresses. The attachment is forgotten in any case; what could not be released
     /// is returned, for the caller to report.
     /// </summary>
-    public async Task<IReadOnlyList<string>> ReleaseNetworkListAsync(NetworkConfigList list, RuntimeConf rt, CancellationToken cancellationToken)
+    public Task<IReadOnlyList<string>> ReleaseNetworkListAsync(NetworkConfigList list, RuntimeConf rt, CancellationToken cancellationToken) =>
+        RunDelAsync(list, rt, strict: false, cancellationToken);
+
+    private async Task<IReadOnlyList<string>> RunDelAsync(NetworkConfigList list, RuntimeConf rt, bool strict, CancellationToken cancellationToken)
     {
         var problems = new List<string>();
         var cached = cache.Read(list.Name, rt.ContainerId, rt.IfName);
@@ -114,19 +109,12 @@ public sealed class CniRuntime(
         try
         {
             version = await NegotiateVersionAsync(list, cancellationToken).ConfigureAwait(false);
+            await PrepareAsync(list, cancellationToken).ConfigureAwait(false);
         }
-        catch (CniException e)
+        catch (CniException e) when (!strict)
         {
             problems.Add(e.Message);
             version = CniVersion.TryParse(list.CniVersion, out var v) && v > new CniVersion(1, 0, 0) ? "1.0.0" : list.CniVersion;
-        }
-        try
-        {
-            await PrepareAsync(list, cancellationToken).ConfigureAwait(false);
-        }
-        catch (CniException e)
-        {
-            problems.Add(e.Message);
         }
         for (var i = list.Plugins.Length - 1; i >= 0; i--)
         {
@@ -136,7 +124,7 @@ public sealed class CniRuntime(
             {
                 await InvokeAsync(plugin.Type, "DEL", rt, stdin, cancellationToken).ConfigureAwait(false);
             }
-            catch (CniException e)
+            catch (CniException e) when (!strict)
             {
                 problems.Add(e.Message);
                 if (plugin.IpamType is { } ipam)

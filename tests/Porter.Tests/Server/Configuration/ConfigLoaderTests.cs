@@ -10,27 +10,7 @@ public sealed class ConfigLoaderTests
     private const string File = "/etc/net-porter/config.json";
 
     /// <summary>The configuration example of the original net-porter README, verbatim, missing comma included.</summary>
-    private const string OriginalReadmeConfig = """
-        {
-          "domain_socket": {
-            "path": "/run/net-porter.sock",
-            "user": "root",
-            "group": "net-porter"
-          },
-          "resources": [
-            {
-              "name": "macvlan-dhcp",
-              "allow_user": ["podman"]
-              "allow_groups": ["root"]
-            }
-          ],
-          "log": {
-            "dump_env": {
-              "enabled": true
-            }
-          }
-        }
-        """;
+    private static readonly string OriginalReadmeConfig = System.IO.File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "fixtures", "original-readme-config.json"));
 
     private static readonly string CorrectedReadmeConfig =
         OriginalReadmeConfig.Replace("\"allow_user\": [\"podman\"]", "\"allow_user\": [\"podman\"],", StringComparison.Ordinal);
