@@ -26,6 +26,24 @@ public sealed class ServerStartupTests(LanWorld world)
     }
 
     [Fact]
+    public void A_graceful_stop_exits_cleanly_and_removes_its_sockets()
+    {
+        using var workspace = Workspace.Create();
+        workspace.CopyFrom(world.Workspace);
+        workspace.RuntimeDirOf(world.Alice);
+        var server = PorterServerProcess.Start(world.Lan, workspace);
+        Wait.UntilAccepting(workspace.UserSocketOf(world.Alice), TimeSpan.FromSeconds(15), "alice's socket", () => server.Log);
+
+        server.Stop();
+
+        Assert.True(server.ExitCode == 0, $"exit {server.ExitCode}\n{server.Log}");
+        Assert.DoesNotContain("Unhandled exception", server.Log);
+        Assert.False(File.Exists(workspace.SocketPath));
+        Assert.False(File.Exists(workspace.UserSocketOf(world.Alice)));
+        server.Dispose();
+    }
+
+    [Fact]
     public void Check_validates_and_summarises_without_starting()
     {
         var result = Shell.Run(Artifacts.ServerBinary, "--config", world.Workspace.ConfigPath, "--check");

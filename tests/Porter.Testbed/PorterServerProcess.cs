@@ -105,7 +105,8 @@ public sealed class PorterServerProcess : IDisposable
                 _process.WaitForExit();
                 throw new TestbedException($"net-porter-server exited with {_process.ExitCode} during start-up:\n{Log}");
             }
-            if (Log.Contains("listening on", StringComparison.Ordinal) && Wait.Accepts(Workspace.SocketPath))
+            // Whatever the log level: ready is when the main socket accepts connections.
+            if (Wait.Accepts(Workspace.SocketPath))
             {
                 return;
             }

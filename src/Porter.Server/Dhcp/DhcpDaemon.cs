@@ -77,7 +77,10 @@ public sealed class DhcpDaemon(ConfigStore store, ILogger<DhcpDaemon> logger) : 
             }
             _process?.Dispose();
             _process = null;
-            File.Delete(SocketPath);
+            if (Directory.Exists(Path.GetDirectoryName(SocketPath)))
+            {
+                File.Delete(SocketPath);
+            }
         }
         finally
         {
