@@ -32,6 +32,10 @@ test: deps publish
 unit:
     dotnet test tests/Porter.Tests -nologo
 
+# Latency and memory of the published binaries in scratch namespaces (root); see bench/README.md
+bench iterations="50": deps publish
+    dotnet run --project bench/Porter.Bench -c Release -- {{iterations}}
+
 # Check a server configuration without starting the server
 check config="/etc/net-porter/config.json": publish
     out/server/net-porter-server --config {{config}} --check

@@ -121,6 +121,10 @@ try
     report.AppendLine($"| server start until the first per-user socket accepts | {startup:0} ms |");
     report.AppendLine($"| plugin binary size | {new FileInfo(Artifacts.PluginBinary).Length / 1048576.0:0.0} MiB |");
     Console.WriteLine(report);
+    if (args.Contains("--server-log"))
+    {
+        Console.WriteLine(server.Log);
+    }
     return 0;
 }
 catch (Exception e)

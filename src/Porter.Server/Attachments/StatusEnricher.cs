@@ -44,13 +44,16 @@ public sealed class StatusEnricher(ILogger<StatusEnricher> logger)
         try
         {
             // The client id the CNI dhcp daemon uses, so the server answers for the lease it handed out.
+            var started = System.Diagnostics.Stopwatch.GetTimestamp();
             var info = await DhcpInform.QueryAsync(netns.Handle, name, leased, mac,
                 $"{key.ScopedContainerId}/{network.Name}/{key.IfName}", TimeSpan.FromSeconds(2)).ConfigureAwait(false);
+            var elapsed = System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds;
             if (info is null)
             {
-                logger.LogDebug("{Key}: no answer to DHCPINFORM; no DNS settings from the LAN", key);
+                logger.LogDebug("{Key}: no answer to DHCPINFORM within {Ms:0} ms; no DNS settings from the LAN", key, elapsed);
                 return;
             }
+            logger.LogDebug("{Key}: DHCPINFORM answered in {Ms:0} ms", key, elapsed);
             status.DnsServerIps.AddRange(info.Servers);
             status.DnsSearchDomains.AddRange(info.SearchDomains.Where(d => !status.DnsSearchDomains.Contains(d)));
         }
