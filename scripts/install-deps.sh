@@ -4,13 +4,15 @@ set -euo pipefail
 
 packages=(
   containernetworking-plugins  # the CNI plugins net-porter runs (/usr/lib/cni)
-  iproute2                     # ip, ss
+  iproute2                     # ip, ss, bridge, tc
+  procps                       # kill, pkill, pgrep
   util-linux                   # unshare, nsenter, setpriv
-  passwd                       # useradd/groupadd for the test users
+  passwd                       # useradd/groupadd/gpasswd for the test users
   uidmap
   iputils-ping
   iptables                     # used by CNI bridge/portmap/firewall plugins
   dnsmasq-base                 # DHCP server for the DHCP tests
+  python3                      # the test and bench drivers (Debian's /usr/bin/python3)
   python3-grpcio               # a real gRPC client for the interop test
   python3-protobuf
   systemd                      # systemd-socket-activate, systemd-analyze
