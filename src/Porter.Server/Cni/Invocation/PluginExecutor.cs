@@ -27,20 +27,22 @@ public sealed class PluginExecutor(ILogger<PluginExecutor> logger)
     public async Task<byte[]> ExecAsync(PluginInvocation invocation, CancellationToken cancellationToken)
     {
         using var process = Start(invocation);
-        // Process.Dispose does not close redirected streams once they were read directly: close them here, or
-        // every plugin run leaks two pipe descriptors.
+        // Process.Dispose does not close redirected streams once they were used directly: close all three here,
+        // or every plugin run leaks pipe descriptors (stdin too, when the write fails because the plugin exited).
         using var stdoutStream = process.StandardOutput.BaseStream;
         using var stderrStream = process.StandardError.BaseStream;
         var stdoutTask = ReadBoundedAsync(stdoutStream);
         var stderrTask = ReadBoundedAsync(stderrStream);
-        try
+        using (var stdinStream = process.StandardInput.BaseStream)
         {
-            await process.StandardInput.BaseStream.WriteAsync(invocation.Stdin, cancellationToken).ConfigureAwait(false);
-            process.StandardInput.Close();
-        }
-        catch (IOException)
-        {
-            // The plugin exited without reading all of stdin; its exit status says why.
+            try
+            {
+                await stdinStream.WriteAsync(invocation.Stdin, cancellationToken).ConfigureAwait(false);
+            }
+            catch (IOException)
+            {
+                // The plugin exited without reading all of stdin; its exit status says why.
+            }
         }
 
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);

@@ -8,7 +8,9 @@ namespace Porter.Tests.Server.Cni.Invocation;
 /// <summary>
 /// The process contract of CNI plugins, exercised with small shell scripts standing in for plugin binaries:
 /// what reaches the plugin, and how each way of failing is reported.
+/// Not run beside other classes: the descriptor-leak test counts this whole process's pipes.
 /// </summary>
+[Collection(ProcessWideMeasurements.Name)]
 public sealed class PluginExecutorTests : IDisposable
 {
     private readonly TempDir _dir = new();
