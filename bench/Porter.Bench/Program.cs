@@ -17,12 +17,8 @@ if (!Environment.IsPrivilegedProcess)
 }
 var iterations = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 50;
 var report = new StringBuilder();
-var cleanup = new Stack<IDisposable>();
-T Keep<T>(T item) where T : IDisposable
-{
-    cleanup.Push(item);
-    return item;
-}
+using var made = new Disposables();
+T Keep<T>(T item) where T : IDisposable => made.Keep(item);
 
 try
 {
@@ -131,20 +127,6 @@ catch (Exception e)
 {
     Console.Error.WriteLine($"benchmark failed: {e}");
     return 1;
-}
-finally
-{
-    while (cleanup.Count > 0)
-    {
-        try
-        {
-            cleanup.Pop().Dispose();
-        }
-        catch (Exception e)
-        {
-            Console.Error.WriteLine($"cleanup: {e.Message}");
-        }
-    }
 }
 
 static long Rss(int pid) =>

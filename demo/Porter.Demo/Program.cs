@@ -15,12 +15,8 @@ if (!Environment.IsPrivilegedProcess)
 }
 
 const string Resource = "lan-macvlan";
-var cleanup = new Stack<IDisposable>();
-T Keep<T>(T item) where T : IDisposable
-{
-    cleanup.Push(item);
-    return item;
-}
+using var made = new Disposables();
+T Keep<T>(T item) where T : IDisposable => made.Keep(item);
 
 try
 {
@@ -131,20 +127,6 @@ catch (Exception e)
 {
     Console.Error.WriteLine($"\ndemo failed: {e.Message}");
     return 1;
-}
-finally
-{
-    while (cleanup.Count > 0)
-    {
-        try
-        {
-            cleanup.Pop().Dispose();
-        }
-        catch (Exception e)
-        {
-            Console.Error.WriteLine($"cleanup: {e.Message}");
-        }
-    }
 }
 
 static JsonObject? Run(RootlessCaller caller, string verb, string? netns, string stdin)

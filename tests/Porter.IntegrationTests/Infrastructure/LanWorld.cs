@@ -43,7 +43,7 @@ public sealed class LanWorld : IDisposable
     /// <summary>The scratch host's own address on the LAN (port mappings and NAT go through it).</summary>
     public const string HostAddress = "192.168.77.2";
 
-    private readonly List<IDisposable> _owned = [];
+    private readonly Disposables _owned = new();
 
     public LanWorld()
     {
@@ -120,7 +120,7 @@ public sealed class LanWorld : IDisposable
     /// <summary>Starts a fresh server on the same state after the current one stopped (however it stopped).</summary>
     public void RestartServer()
     {
-        _owned.Remove(Server);
+        _owned.Forget(Server);
         Server.Dispose();
         Server = Own(PorterServerProcess.Start(Lan, Workspace));
         WaitForUserSockets();
@@ -156,28 +156,9 @@ public sealed class LanWorld : IDisposable
     /// <summary>The same, addressed to the main socket (for users who have no per-user socket).</summary>
     public System.Text.Json.Nodes.JsonObject MainSocketNetwork(string resource) => Network(resource, socket: Workspace.SocketPath);
 
-    public void Dispose()
-    {
-        // Reverse order: server before workspace, users before groups, namespaces last.
-        for (var i = _owned.Count - 1; i >= 0; i--)
-        {
-            try
-            {
-                _owned[i].Dispose();
-            }
-            catch (Exception e) when (e is TestbedException or IOException)
-            {
-                Console.Error.WriteLine($"cleanup: {e.Message}");
-            }
-        }
-        _owned.Clear();
-    }
+    public void Dispose() => _owned.Dispose();
 
-    private T Own<T>(T item) where T : IDisposable
-    {
-        _owned.Add(item);
-        return item;
-    }
+    private T Own<T>(T item) where T : IDisposable => _owned.Keep(item);
 
     private string Config() => $$"""
         {
