@@ -180,11 +180,24 @@ public sealed class RootlessCaller : IDisposable
     public ShellResult InNetns(string netns, string command) => Run($"nsenter --net={netns} -- {command}");
 
     /// <summary>Runs the plugin exactly as netavark does: argv verb [netns], JSON on stdin, JSON on stdout.</summary>
-    public ShellResult Plugin(string verb, string? netns, string json) =>
-        Run(netns is null ? $"{Workspace.PluginPath} {verb}" : $"{Workspace.PluginPath} {verb} {netns}", json);
+    public ShellResult Plugin(string verb, string? netns, string json, TimeSpan? timeout = null) =>
+        Run(netns is null ? $"{Workspace.PluginPath} {verb}" : $"{Workspace.PluginPath} {verb} {netns}", json, timeout);
 
     public void Dispose()
     {
+        try
+        {
+            // The containers' processes die with their caller, as a rootless podman's containers would with its user.
+            if (_containers.Count > 0 && !_shell.HasExited)
+            {
+                Run($"kill -9 {string.Join(' ', _containers.Values)} 2>/dev/null; true", timeout: TimeSpan.FromSeconds(10));
+                _containers.Clear();
+            }
+        }
+        catch (TestbedException)
+        {
+            // the shell is gone or hangs: it is killed below
+        }
         try
         {
             _shell.StandardInput.Close();

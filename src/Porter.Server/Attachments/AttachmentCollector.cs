@@ -1,49 +1,37 @@
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Porter.Server.Cni.Runtime;
-using Porter.Server.Configuration;
 using Porter.Server.Namespaces;
 
 namespace Porter.Server.Attachments;
 
 /// <summary>
-/// Garbage collection of attachments nobody will tear down: a setup the server never finished (it was killed), a
-/// container that was killed or whose podman crashed (no process is left in its network namespace, seen on two passes
-/// in a row), or anything from before a reboot. Runs at start and then every gc_interval_seconds; each release is a
-/// best-effort DEL with the recorded configuration, and is logged.
+/// One garbage-collection pass over the attachments nobody will tear down: a setup an earlier server process never
+/// finished (it was killed), a container that was killed or whose podman crashed (no process is left in its network
+/// namespace, seen for a while), or anything from before a reboot. Each release is a best-effort DEL with the recorded
+/// configuration, and is logged.
+///
+/// The listing a pass starts from is only a list of names to look at: every decision is taken under the attachment's
+/// key lock, on the record as it is then and on the namespace's liveness as seen then, because a setup may have
+/// finished or a teardown removed the record since the listing. Where the server cannot enter the namespace (it holds
+/// none), an address that may still be configured in a live namespace is kept rather than handed out twice.
 /// </summary>
 public sealed class AttachmentCollector(
-    ConfigStore store,
     CniRuntime runtime,
     AttachmentReleaser releaser,
     KeyedLocks locks,
     IEnumerable<IHelperProcesses> helpers,
-    ILogger<AttachmentCollector> logger) : BackgroundService
+    TimeProvider clock,
+    ILogger<AttachmentCollector> logger)
 {
-    private readonly Dictionary<string, int> _unusedSightings = new(StringComparer.Ordinal);
+    /// <summary>
+    /// How long a namespace must be seen without a process (on two passes at least) before its attachment counts as
+    /// dead: a container between its setup and its first process, on a loaded machine, is not mistaken for a dead one.
+    /// </summary>
+    public static readonly TimeSpan UnusedGrace = TimeSpan.FromSeconds(10);
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            try
-            {
-                await CollectAsync(stoppingToken).ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                logger.LogError("garbage collection failed: {Error}", e.Message);
-            }
-            try
-            {
-                await Task.Delay(store.Current.Config.GcInterval, stoppingToken).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                break;
-            }
-        }
-    }
+    // Only the collector's own loop calls CollectAsync, one pass at a time; these need no lock of their own.
+    private readonly Dictionary<string, Sighting> _unused = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _keptNoted = new(StringComparer.Ordinal);
 
     /// <summary>One pass; returns how many attachments were released.</summary>
     public async Task<int> CollectAsync(CancellationToken cancellationToken)
@@ -51,66 +39,153 @@ public sealed class AttachmentCollector(
         var (entries, unreadable) = runtime.Cache.List();
         foreach (var (path, problem) in unreadable)
         {
-            runtime.Cache.Quarantine(path);
-            logger.LogWarning("attachment record {Path} is unreadable ({Problem}); moved aside", path, problem);
+            SetAside(path, problem);
         }
 
-        var excluded = new HashSet<int>(helpers.SelectMany(h => h.Pids)) { Environment.ProcessId };
-        var inUse = NetnsLiveness.InodesInUse(excluded);
+        var inUse = NetnsLiveness.InodesInUse(ExcludedPids());
         var seen = new HashSet<string>(StringComparer.Ordinal);
         var released = 0;
-        foreach (var entry in entries)
+        foreach (var listed in entries)
         {
-            var name = Path.GetFileName(runtime.Cache.PathFor(entry.NetworkName, entry.ContainerId, entry.IfName));
+            var name = RecordName(listed);
             seen.Add(name);
-            using var keyLock = locks.TryAcquire(AttachmentKey.LockKeyFor(entry.NetworkName, entry.ContainerId, entry.IfName));
-            if (keyLock is null)
+            try
             {
-                continue; // a setup or teardown is working on it right now
+                if (await CollectOneAsync(listed, name, inUse, cancellationToken).ConfigureAwait(false))
+                {
+                    released++;
+                }
             }
-            var reason = WhyRelease(entry, name, inUse);
-            if (reason is null)
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
-                continue;
+                // One record's trouble never stops the pass; the next pass tries that record again.
+                logger.LogError("garbage collection of attachment {Name} failed: {Error}", name, e.Message);
             }
-            var problems = await releaser.ForgetAsync(entry, AttachmentReleaser.DelNamespace(entry, null), cancellationToken).ConfigureAwait(false);
-            _unusedSightings.Remove(name);
-            released++;
-            logger.LogInformation("released attachment {Name} of {User}: {Reason}{Problems}", name,
-                entry.Annotations["user"]?.GetValue<string>() is { Length: > 0 } user ? user : $"uid {entry.Annotations["uid"]}", reason,
-                problems.Count == 0 ? "" : $" (incompletely: {string.Join("; ", problems)})");
         }
-        foreach (var gone in _unusedSightings.Keys.Where(k => !seen.Contains(k)).ToList())
+        foreach (var gone in _unused.Keys.Where(k => !seen.Contains(k)).ToList())
         {
-            _unusedSightings.Remove(gone);
+            _unused.Remove(gone);
         }
+        _keptNoted.RemoveWhere(k => !seen.Contains(k));
         return released;
     }
 
-    private string? WhyRelease(CacheEntry entry, string name, HashSet<ulong> inUse)
+    private async Task<bool> CollectOneAsync(CacheEntry listed, string name, IReadOnlySet<ulong> inUse, CancellationToken cancellationToken)
     {
-        if (!entry.Complete)
+        using var keyLock = locks.TryAcquire(AttachmentKey.LockKeyFor(listed.NetworkName, listed.ContainerId, listed.IfName));
+        if (keyLock is null)
         {
-            return "its setup never finished";
+            return false; // a setup or teardown is working on it right now; a later pass sees how it ended
         }
+        CacheEntry? entry;
+        try
+        {
+            entry = runtime.Cache.Read(listed.NetworkName, listed.ContainerId, listed.IfName);
+        }
+        catch (FormatException e)
+        {
+            SetAside(runtime.Cache.PathFor(listed.NetworkName, listed.ContainerId, listed.IfName), e.Message);
+            return false;
+        }
+        if (entry is null)
+        {
+            _unused.Remove(name); // torn down since the listing
+            return false;
+        }
+        var reason = WhyRelease(entry, name, inUse);
+        if (reason is null)
+        {
+            return false;
+        }
+        var problems = await releaser.ForgetAsync(entry, AttachmentReleaser.DelNamespace(entry, null), cancellationToken).ConfigureAwait(false);
+        _unused.Remove(name);
+        _keptNoted.Remove(name);
+        logger.LogInformation("released attachment {Name} of {User}: {Reason}{Problems}", name, Owner(entry), reason,
+            problems.Count == 0 ? "" : $" (incompletely: {string.Join("; ", problems)})");
+        return true;
+    }
+
+    /// <summary>Why the attachment (read under its lock) is to be released now, or null to keep it.</summary>
+    private string? WhyRelease(CacheEntry entry, string name, IReadOnlySet<ulong> inUse)
+    {
         if (entry.Annotations["bootId"]?.GetValue<string>() is { Length: > 0 } bootId && bootId != NetnsLiveness.BootId)
         {
-            return "it was made before the host last booted";
+            return "it was made before the host last booted"; // every namespace of that boot is gone
+        }
+        if (!entry.Complete && NetnsHolds.IsHeld(AttachmentReleaser.HeldPath(entry)))
+        {
+            // Nobody holds the key lock, so no setup is running: an earlier server process died during this one.
+            // The DEL runs inside the namespace we hold, so the half-made interface goes with its address.
+            return "its setup never finished";
         }
         if (entry.Annotations["netnsInode"]?.GetValue<ulong>() is not { } inode)
         {
-            return null;
+            return null; // nothing tells whether its namespace lives: keep it
         }
         if (inUse.Contains(inode))
         {
-            _unusedSightings.Remove(name);
+            _unused.Remove(name);
+            NoteKeptUnfinished(entry, name);
             return null;
         }
-        // Two sightings in a row: a container between its setup and its first process is not mistaken for a dead one.
-        var sightings = _unusedSightings.GetValueOrDefault(name) + 1;
-        _unusedSightings[name] = sightings;
-        return sightings >= 2 ? "no process is left in its network namespace (the container is gone)" : null;
+        if (!SeenUnusedLongEnough(entry, name, inode))
+        {
+            return null;
+        }
+        // Asked again now, under the lock: a process may have entered the namespace since the pass began.
+        if (NetnsLiveness.IsInUse(inode, ExcludedPids()))
+        {
+            _unused.Remove(name);
+            return null;
+        }
+        return entry.Complete
+            ? "no process is left in its network namespace (the container is gone)"
+            : "its setup never finished and no process is left in its network namespace";
     }
+
+    /// <summary>
+    /// True once the attachment's namespace was seen without a process on an earlier pass, at least
+    /// <see cref="UnusedGrace"/> ago, and again now. Sightings belong to one attachment: a record of the same name
+    /// made since (a container restarted in a new namespace) starts over.
+    /// </summary>
+    private bool SeenUnusedLongEnough(CacheEntry entry, string name, ulong inode)
+    {
+        var identity = $"{inode}/{entry.Annotations["created"]?.GetValue<string>()}";
+        var now = clock.GetUtcNow();
+        if (!_unused.TryGetValue(name, out var sighting) || sighting.Identity != identity)
+        {
+            _unused[name] = new Sighting(identity, now);
+            return false;
+        }
+        return now - sighting.First >= UnusedGrace;
+    }
+
+    /// <summary>Keeping a setup that never finished because its namespace is in use is worth saying, once.</summary>
+    private void NoteKeptUnfinished(CacheEntry entry, string name)
+    {
+        if (!entry.Complete && _keptNoted.Add(name))
+        {
+            logger.LogWarning("attachment {Name} of {User}: its setup never finished, but its network namespace is still in use and "
+                + "not held by the server; its addresses are kept until no process is left in that namespace", name, Owner(entry));
+        }
+    }
+
+    private HashSet<int> ExcludedPids() => new(helpers.SelectMany(h => h.Pids)) { Environment.ProcessId };
+
+    private void SetAside(string path, string problem)
+    {
+        if (runtime.Cache.Quarantine(path))
+        {
+            logger.LogWarning("attachment record {Path} is unreadable ({Problem}); moved aside", path, problem);
+        }
+    }
+
+    private string RecordName(CacheEntry entry) => Path.GetFileName(runtime.Cache.PathFor(entry.NetworkName, entry.ContainerId, entry.IfName));
+
+    private static string Owner(CacheEntry entry) =>
+        entry.Annotations["user"]?.GetValue<string>() is { Length: > 0 } user ? user : $"uid {entry.Annotations["uid"]}";
+
+    private sealed record Sighting(string Identity, DateTimeOffset First);
 }
 
 /// <summary>Processes of the server's own (the DHCP daemon) that may sit in container namespaces without keeping them "in use".</summary>

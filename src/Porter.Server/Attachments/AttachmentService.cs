@@ -10,7 +10,6 @@ using Porter.Server.Cni.Runtime;
 using Porter.Server.Cni.Types;
 using Porter.Server.Configuration;
 using Porter.Server.Identity;
-using Porter.Server.Limits;
 using Porter.Server.Namespaces;
 using Porter.Server.Netavark;
 using Porter.Server.Rpc;
@@ -30,7 +29,7 @@ public sealed class AttachmentService(
     AttachmentReleaser releaser,
     StatusEnricher enricher,
     KeyedLocks locks,
-    UserLimits limits,
+    AttachmentQuota quota,
     IHostApplicationLifetime lifetime,
     ILogger<AttachmentService> logger)
 {
@@ -49,7 +48,7 @@ public sealed class AttachmentService(
         // From here on the client's cancellation no longer stops the work: an ADD is finished or undone, never left half-made.
         var stopping = lifetime.ApplicationStopping;
         await ReleaseLeftoverAsync(key, netns, stopping).ConfigureAwait(false);
-        CheckAttachmentLimit(call.Caller);
+        using var claim = quota.Claim(call.Caller, key);
 
         // Attachments on one host bridge take turns, so that a bridge is never removed while a container joins it.
         var bridge = HostBridges.BridgeOf(network);
@@ -252,20 +251,6 @@ public sealed class AttachmentService(
         if (problems.Count > 0)
         {
             logger.LogWarning("{Key}: the leftover could not be released completely: {Problems}", key, string.Join("; ", problems));
-        }
-    }
-
-    private void CheckAttachmentLimit(CallerIdentity caller)
-    {
-        if (caller.IsRoot)
-        {
-            return;
-        }
-        var held = runtime.Cache.List().Entries.Count(e => e.Annotations["uid"]?.GetValue<uint>() == caller.Uid);
-        if (held >= limits.AttachmentsPerUser)
-        {
-            throw new RpcException(StatusCode.ResourceExhausted,
-                $"{caller.Describe()} already has {held} attachments (limit {limits.AttachmentsPerUser}); tear some down first");
         }
     }
 

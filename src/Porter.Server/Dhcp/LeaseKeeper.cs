@@ -45,12 +45,24 @@ public sealed class LeaseKeeper(DhcpDaemon daemon, CniRuntime runtime, KeyedLock
 
     public async Task ReacquireAllAsync()
     {
-        foreach (var (entry, list) in DhcpAttachments())
+        foreach (var (listed, list) in DhcpAttachments())
         {
-            using var keyLock = locks.TryAcquire(AttachmentKey.LockKeyFor(entry.NetworkName, entry.ContainerId, entry.IfName));
-            if (keyLock is null)
+            // Waits for a setup or teardown under way, then goes by the record as it is now: the listing may be older
+            // than a teardown (nothing to renew) or a new setup of the same key (another namespace, another hold).
+            using var keyLock = await locks.AcquireAsync(AttachmentKey.LockKeyFor(listed.NetworkName, listed.ContainerId, listed.IfName), CancellationToken.None)
+                .ConfigureAwait(false);
+            CacheEntry? entry;
+            try
             {
-                continue; // being set up or torn down right now
+                entry = runtime.Cache.Read(listed.NetworkName, listed.ContainerId, listed.IfName);
+            }
+            catch (FormatException)
+            {
+                continue; // garbage collection sets unreadable records aside
+            }
+            if (entry is not { Complete: true, Result: not null })
+            {
+                continue;
             }
             var name = $"{entry.NetworkName}-{entry.ContainerId}-{entry.IfName}";
             var held = entry.Annotations["held"]?.GetValue<string>() ?? "";

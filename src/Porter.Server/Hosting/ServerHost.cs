@@ -68,12 +68,14 @@ public static class ServerHost
         services.AddSingleton<NetnsOpener>();
         services.AddSingleton(new NetnsHolds(config.StateDir));
         services.AddSingleton(sp => new HostBridges(config.StateDir, sp.GetRequiredService<KeyedLocks>()));
+        services.AddSingleton(TimeProvider.System);
         services.AddSingleton<AttachmentCollector>();
-        services.AddHostedService(sp => sp.GetRequiredService<AttachmentCollector>());
+        services.AddHostedService<GarbageCollectionService>();
         services.AddSingleton<KeyedLocks>();
         services.AddSingleton<AttachmentReleaser>();
         services.AddSingleton<StatusEnricher>();
         services.AddSingleton<CreateCheck>();
+        services.AddSingleton<AttachmentQuota>();
         services.AddSingleton<AttachmentService>();
         services.AddSingleton<PorterService>();
         services.AddSingleton<GrpcDispatcher>();

@@ -15,6 +15,23 @@ public static class NetnsLiveness
     public static HashSet<ulong> InodesInUse(IReadOnlySet<int> excludedPids)
     {
         var inUse = new HashSet<ulong>();
+        foreach (var inode in ProcessNamespaces(excludedPids))
+        {
+            inUse.Add(inode);
+        }
+        return inUse;
+    }
+
+    /// <summary>
+    /// Whether some process (other than the excluded ones) is in the namespace with this inode right now. Asked again
+    /// just before anything is released, so that the decision rests on what is true at that moment, not at the start
+    /// of a pass.
+    /// </summary>
+    public static bool IsInUse(ulong inode, IReadOnlySet<int> excludedPids) =>
+        ProcessNamespaces(excludedPids).Any(i => i == inode);
+
+    private static IEnumerable<ulong> ProcessNamespaces(IReadOnlySet<int> excludedPids)
+    {
         foreach (var dir in System.IO.Directory.EnumerateDirectories("/proc"))
         {
             if (!int.TryParse(Path.GetFileName(dir), NumberStyles.None, CultureInfo.InvariantCulture, out var pid) || excludedPids.Contains(pid))
@@ -34,10 +51,9 @@ public static class NetnsLiveness
             if (target is not null && target.StartsWith("net:[", StringComparison.Ordinal) &&
                 ulong.TryParse(target.AsSpan(5, target.Length - 6), NumberStyles.None, CultureInfo.InvariantCulture, out var inode))
             {
-                inUse.Add(inode);
+                yield return inode;
             }
         }
-        return inUse;
     }
 
     private static string ReadBootId()

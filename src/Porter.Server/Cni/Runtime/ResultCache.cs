@@ -110,14 +110,26 @@ public sealed class ResultCache
         SyncDirectory(ResultsDirectory);
     }
 
-    /// <summary>Moves an unreadable record aside (kept for inspection) so that it blocks nothing.</summary>
-    public void Quarantine(string path)
+    /// <summary>Moves an unreadable record aside (kept for inspection) so that it blocks nothing; false if it is already gone.</summary>
+    public bool Quarantine(string path)
     {
         var target = $"{path}.corrupt-{DateTime.UtcNow:yyyyMMddHHmmss}";
-        File.Move(path, target, overwrite: true);
+        try
+        {
+            File.Move(path, target, overwrite: true);
+            return true;
+        }
+        catch (FileNotFoundException)
+        {
+            return false;
+        }
     }
 
-    /// <summary>Every readable entry, with the files that could not be read reported separately.</summary>
+    /// <summary>
+    /// Every readable entry, with the files that could not be read reported separately. A record removed while the
+    /// directory is read (a teardown finished) is simply not listed. Entries are a snapshot: whoever acts on one reads
+    /// it again under the attachment's lock.
+    /// </summary>
     public (IReadOnlyList<CacheEntry> Entries, IReadOnlyList<(string Path, string Problem)> Unreadable) List()
     {
         var entries = new List<CacheEntry>();
@@ -135,6 +147,10 @@ public sealed class ResultCache
             try
             {
                 entries.Add(Deserialize(File.ReadAllBytes(file), file));
+            }
+            catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+            {
+                // gone since the directory was read
             }
             catch (Exception e) when (e is IOException or FormatException or JsonException)
             {
