@@ -43,7 +43,13 @@ public sealed class HostBridges(string stateDir, KeyedLocks locks)
         {
             return null;
         }
-        var stillUsed = cache.List().Entries.Any(e =>
+        // Read under the bridge lock, which every setup and release of this bridge's attachments holds.
+        var (entries, unreadable) = cache.List();
+        if (unreadable.Count > 0)
+        {
+            return $"bridge {bridge} was left in place: an attachment record is unreadable, and it may use the bridge";
+        }
+        var stillUsed = entries.Any(e =>
         {
             try
             {
