@@ -17,6 +17,7 @@ packages=(
   python3-protobuf
   systemd                      # systemd-socket-activate, systemd-analyze
   clang zlib1g-dev             # Native AOT linker for the plugin
+  debootstrap                  # the Debian 13 root of the podman suite (scripts/e2e/build-root.sh)
 )
 
 if [ "$(id -u)" -ne 0 ]; then

@@ -27,6 +27,10 @@ public static class CreateCommand
 
         Amend(document, network);
         context.Stderr.WriteLine($"net-porter: network '{network.Name}' uses resource '{reply.Resource}' ({string.Join(" + ", reply.PluginTypes)}, CNI {reply.CniVersion})");
+        foreach (var warning in reply.Warnings)
+        {
+            context.Stderr.WriteLine($"net-porter: warning: {warning}");
+        }
         PluginOutput.WriteJson(context.Stdout, Encoding.UTF8.GetBytes(document.ToJsonString()));
         return 0;
     }

@@ -25,6 +25,7 @@ public static class RequestMapping
         {
             proto.Options.Add(network.Options);
         }
+        proto.DnsServers.AddRange(network.NetworkDnsServers ?? []);
         foreach (var subnet in network.Subnets ?? [])
         {
             proto.Subnets.Add(new NetworkSubnet

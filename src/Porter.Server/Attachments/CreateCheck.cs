@@ -15,7 +15,7 @@ public sealed class CreateCheck(ConfigStore store, CniRuntime runtime)
 {
     public async Task<CreateResponse> CreateAsync(CreateRequest request, CallContext call)
     {
-        var (_, network, _) = RequestAccess.Authorize(store.Current, call.Caller, request.Resource);
+        var (resource, network, _) = RequestAccess.Authorize(store.Current, call.Caller, request.Resource);
         string version;
         try
         {
@@ -36,6 +36,18 @@ public sealed class CreateCheck(ConfigStore store, CniRuntime runtime)
         }
         var response = new CreateResponse { Resource = network.Name, CniVersion = version, IpamType = ipam ?? "" };
         response.PluginTypes.AddRange(network.Plugins.Select(p => p.Type));
+        if (!ProvidesDns(resource, network) && request.Network is not { DnsServers.Count: > 0 })
+        {
+            // podman 5 then writes pasta's 169.254.1.1 into resolv.conf, which is not reachable from this network.
+            response.Warnings.Add($"resource '{network.Name}' gives containers no DNS server, so name resolution will not work in them; " +
+                "ask the administrator to set \"dns\" on the resource in config.json, or create the network with --dns");
+        }
         return response;
     }
+
+    /// <summary>DNS comes from the resource's configuration, from the CNI configuration ("dns" in the main plugin), or from the LAN's DHCP.</summary>
+    private static bool ProvidesDns(ResourceConfig resource, Cni.Config.NetworkConfigList network) =>
+        !resource.Dns.Servers.IsEmpty || network.UsesDhcp ||
+        (network.MainPlugin.Json.TryGetProperty("dns", out var dns) && dns.ValueKind == System.Text.Json.JsonValueKind.Object &&
+         dns.TryGetProperty("nameservers", out var servers) && servers.ValueKind == System.Text.Json.JsonValueKind.Array && servers.GetArrayLength() > 0);
 }

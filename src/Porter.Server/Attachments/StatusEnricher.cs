@@ -11,15 +11,23 @@ using Porter.Server.Namespaces;
 namespace Porter.Server.Attachments;
 
 /// <summary>
-/// What the StatusBlock should say beyond the CNI result: the DNS settings of a DHCP LAN (the CNI dhcp plugin drops
-/// them) and the IPv6 addresses the LAN's router advertisements configured (no plugin can know them).
+/// What the StatusBlock should say beyond the CNI result: the resource's own DNS settings from config.json, or else
+/// those of a DHCP LAN (the CNI dhcp plugin drops them), and the IPv6 addresses the LAN's router advertisements configured (no plugin can know them).
 /// </summary>
 public sealed class StatusEnricher(ILogger<StatusEnricher> logger)
 {
     public async Task EnrichAsync(StatusBlock status, ResourceConfig resource, NetworkConfigList network, OpenedNetns netns,
         AttachmentKey key, CancellationToken cancellationToken)
     {
-        if (network.UsesDhcp && status.DnsServerIps.Count == 0)
+        if (!resource.Dns.Servers.IsEmpty)
+        {
+            // The administrator's choice for this resource stands over anything the plugins or the LAN report.
+            status.DnsServerIps.Clear();
+            status.DnsServerIps.AddRange(resource.Dns.Servers);
+            status.DnsSearchDomains.Clear();
+            status.DnsSearchDomains.AddRange(resource.Dns.Search);
+        }
+        else if (network.UsesDhcp && status.DnsServerIps.Count == 0)
         {
             await AddDhcpDnsAsync(status, netns, key, network).ConfigureAwait(false);
         }

@@ -93,7 +93,7 @@ public static class ConfigLoader
         var seen = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var item in list.Items())
         {
-            item.OnlyKeys("name", "allow_users", "allow_user", "allow_groups", "slaac_wait_seconds");
+            item.OnlyKeys("name", "allow_users", "allow_user", "allow_groups", "slaac_wait_seconds", "dns");
             var nameNode = item.Get("name") ?? throw item.Error("a resource needs a \"name\"");
             var name = nameNode.AsString();
             if (CniNames.ValidateNetworkName(name, MaxResourceNameLength) is { } problem)
@@ -115,10 +115,56 @@ public static class ConfigLoader
             result.Add(new ResourceConfig(name, users, groups)
             {
                 SlaacWait = TimeSpan.FromSeconds(item.Get("slaac_wait_seconds")?.AsInt(0, 30) ?? 0),
+                Dns = ReadDns(item.Get("dns")),
             });
         }
         return result.ToImmutable();
     }
+
+    /// <summary>"dns": {"servers": ["192.168.1.53", "fd00::53"], "search": ["lan.example"]}; servers are IP addresses.</summary>
+    private static ResourceDns ReadDns(ConfigNode? node)
+    {
+        if (node is not { } dns)
+        {
+            return ResourceDns.None;
+        }
+        dns.RequireKind(JsonValueKind.Object);
+        dns.OnlyKeys("servers", "search");
+        var servers = ImmutableArray.CreateBuilder<string>();
+        foreach (var server in dns.Get("servers")?.Items() ?? [])
+        {
+            var text = server.AsString();
+            try
+            {
+                servers.Add(Attachments.RequestValidator.StaticIp(text).ToString());
+            }
+            catch (Protocol.Grpc.RpcException)
+            {
+                throw server.Error($"{JsonSource.Quote(text)} is not an IP address (DNS servers are given by address)");
+            }
+        }
+        var search = ImmutableArray.CreateBuilder<string>();
+        foreach (var domain in dns.Get("search")?.Items() ?? [])
+        {
+            var text = domain.AsString();
+            if (!IsDomainName(text))
+            {
+                throw domain.Error($"{JsonSource.Quote(text)} is not a domain name");
+            }
+            search.Add(text);
+        }
+        if (servers.Count == 0 && search.Count > 0)
+        {
+            throw dns.Error("\"search\" needs \"servers\" as well");
+        }
+        return new ResourceDns(servers.ToImmutable(), search.ToImmutable());
+    }
+
+    /// <summary>Letters, digits and hyphens in dot-separated labels of 1-63 characters, 253 at most (resolv.conf takes them as they are).</summary>
+    private static bool IsDomainName(string text) =>
+        text.Length is > 0 and <= 253 &&
+        text.TrimEnd('.').Split('.').All(label => label.Length is > 0 and <= 63 && label[0] != '-' && label[^1] != '-' &&
+                                                  label.All(c => char.IsAsciiLetterOrDigit(c) || c == '-'));
 
     /// <summary>
     /// Grant entries: a name or id ("alice", 1000, "1000"), or an object that also bounds static addresses:

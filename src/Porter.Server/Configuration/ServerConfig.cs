@@ -39,6 +39,15 @@ public sealed record ResourceConfig(string Name, ImmutableArray<Grant> AllowUser
     /// too; zero reports only those already there.
     /// </summary>
     public TimeSpan SlaacWait { get; init; }
+
+    /// <summary>DNS settings handed to podman for the containers' resolv.conf; they take the place of any the LAN gives.</summary>
+    public ResourceDns Dns { get; init; } = ResourceDns.None;
+}
+
+/// <summary>A resource's DNS servers (IP addresses) and search domains, as config.json "dns" gives them.</summary>
+public sealed record ResourceDns(ImmutableArray<string> Servers, ImmutableArray<string> Search)
+{
+    public static readonly ResourceDns None = new([], []);
 }
 
 /// <summary>
