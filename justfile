@@ -23,10 +23,15 @@ publish:
 demo: deps publish
     dotnet run --project demo/Porter.Demo -c Release
 
-# Every test: unit tests, then integration tests against the published binaries (root)
+# Every test: unit tests, integration tests against the published binaries, then real rootless podman (root)
 test: deps publish
     dotnet test tests/Porter.Tests -c Release -nologo
     dotnet test tests/Porter.IntegrationTests -c Release -nologo
+    dotnet test tests/Porter.PodmanTests -c Release -nologo
+
+# Only the podman suite: podman 5.4 / netavark 1.14 in a cached Debian 13 root drive the published plugin (root)
+e2e: deps publish
+    dotnet test tests/Porter.PodmanTests -c Release -nologo
 
 # Unit tests only (no root needed)
 unit:

@@ -7,8 +7,10 @@ namespace Porter.PodmanTests;
 
 /// <summary>DHCP from the LAN's dnsmasq, and a host bridge with NAT and a published port, under real podman.</summary>
 [Collection(PodmanWorldCollection.Name)]
-public sealed class DhcpAndBridgeTests(PodmanWorld world)
+public sealed class DhcpAndBridgeTests(PodmanWorld world) : IDisposable
 {
+    public void Dispose() => world.Reset();
+
     [Fact]
     public void A_dhcp_container_gets_its_lease_and_dns_keeps_it_over_a_restart_and_releases_it_on_rm()
     {
@@ -46,7 +48,7 @@ public sealed class DhcpAndBridgeTests(PodmanWorld world)
     {
         var network = Network(world.Alice, PodmanWorld.BridgeNat);
         var name = NewName("web");
-        world.Alice.Check("run", "-d", "--name", name, "--network", network, "--cap-add", "NET_RAW", "-p", "8080:80",
+        world.Alice.Check("run", "-d", "--init", "--name", name, "--network", network, "--cap-add", "NET_RAW", "-p", "8080:80",
             PodmanHost.Image, "httpd", "-f", "-p", "80", "-h", "/var/www");
         try
         {

@@ -18,11 +18,14 @@ public static class Steps
         return name;
     }
 
-    /// <summary>A detached container that keeps running (busybox sleep), with extra podman run arguments.</summary>
+    /// <summary>
+    /// A detached container that keeps running (busybox sleep), with extra podman run arguments. --init (catatonit)
+    /// passes SIGTERM on, so stop and rm take a moment rather than podman's 10 s stop timeout.
+    /// </summary>
     public static string RunDetached(PodmanUser podman, params string[] args)
     {
         var name = NewName("c");
-        podman.Check(["run", "-d", "--name", name, .. args, PodmanHost.Image, "sleep", "3600"]);
+        podman.Check(["run", "-d", "--init", "--name", name, .. args, PodmanHost.Image, "sleep", "3600"]);
         return name;
     }
 

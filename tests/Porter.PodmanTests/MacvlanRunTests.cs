@@ -6,8 +6,10 @@ namespace Porter.PodmanTests;
 
 /// <summary>`podman run --network N` on macvlan resources: the address podman reports is the one inside, and traffic flows both ways.</summary>
 [Collection(PodmanWorldCollection.Name)]
-public sealed class MacvlanRunTests(PodmanWorld world)
+public sealed class MacvlanRunTests(PodmanWorld world) : IDisposable
 {
+    public void Dispose() => world.Reset();
+
     [Fact]
     public void A_container_on_a_macvlan_network_has_the_address_podman_reports_and_talks_to_the_lan_both_ways()
     {
@@ -148,5 +150,33 @@ public sealed class MacvlanRunTests(PodmanWorld world)
             world.Alice.Run("rm", "-f", container);
             world.Alice.Run("network", "rm", network);
         }
+    }
+
+    [Fact]
+    public void Ip6_inside_the_grant_is_used_on_a_dual_subnet_network_and_one_outside_is_refused()
+    {
+        var network = Network(world.Alice, PodmanWorld.MacvlanStatic, "--ipv6",
+            "--subnet", ScratchLan.Subnet, "--gateway", ScratchLan.Gateway, "--ip-range", PodmanWorld.GrantedIps,
+            "--subnet", ScratchLan.Subnet6, "--gateway", ScratchLan.Gateway6, "--ip-range", "fd77:77::20/124");
+        var container = RunDetached(world.Alice, "--network", network, "--ip6", "fd77:77::21");
+        try
+        {
+            var attached = Attached(world.Alice, container, network);
+            Assert.Equal("fd77:77::21", attached["GlobalIPv6Address"]!.GetValue<string>());
+            Assert.Contains("inet6 fd77:77::21/64", world.Alice.Check("exec", container, "ip", "-6", "-o", "addr", "show", "dev", "eth0"));
+            var ping6 = world.Lan.InLan("ping", "-6", "-c", "1", "-W", "3", "fd77:77::21");
+            Assert.True(ping6.ExitCode == 0, ping6.ToString());
+
+            var refused = world.Alice.Run("run", "--rm", "--network", network, "--ip6", "fd77:77::99", Testbed.Podman.PodmanHost.Image, "true");
+            Assert.NotEqual(0, refused.ExitCode);
+            Assert.Contains("Error: netavark: plugin \"net-porter\" failed: exit code 1, message: PERMISSION_DENIED:", refused.Stderr);
+            Assert.Contains("fd77:77::99", refused.Stderr);
+        }
+        finally
+        {
+            world.Alice.Run("rm", "-f", container);
+            world.Alice.Run("network", "rm", network);
+        }
+        Assert.Empty(world.Records());
     }
 }

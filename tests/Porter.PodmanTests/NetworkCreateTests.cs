@@ -6,8 +6,10 @@ namespace Porter.PodmanTests;
 
 /// <summary>`podman network create -d net-porter`: what podman itself prints and keeps, for good and for refused networks.</summary>
 [Collection(PodmanWorldCollection.Name)]
-public sealed class NetworkCreateTests(PodmanWorld world)
+public sealed class NetworkCreateTests(PodmanWorld world) : IDisposable
 {
+    public void Dispose() => world.Reset();
+
     private static string Name(string what) => $"{what}-{Shell.RandomId(4)}";
 
     [Fact]

@@ -7,7 +7,8 @@ namespace Porter.PodmanTests;
 /// One world for the podman suite: a scratch host + LAN (dnsmasq for DHCP and router advertisements), the published
 /// net-porter-server in the scratch host, and the Debian 13 world with real rootless podman 5.4 / netavark 1.14, whose
 /// plugin directory holds the published net-porter. Users:
-///   alice   — granted every resource; static addresses 192.168.77.32/27 and fd77:77::20/124, MACs 02:42:c0:a8:4d:00/40
+///   alice   — granted every resource; static addresses 192.168.77.32/27 (and .140-.149 of mv-hl's range) and
+///             fd77:77::20/124, MACs 02:42:c0:a8:4d:00/40
 ///   mallory — granted only mv-l2 (so she has a per-user socket), nothing else
 /// </summary>
 public sealed class PodmanWorld : IDisposable
@@ -23,6 +24,8 @@ public sealed class PodmanWorld : IDisposable
     public const string HostAddress = "192.168.77.2";
     public const string GrantedIps = "192.168.77.32/27";
     public const string GrantedMacs = "02:42:c0:a8:4d:00/40";
+    /// <summary>Part of mv-hl's host-local range that alice may ask for with --ip.</summary>
+    public const string GrantedHostLocalIps = "192.168.77.140-192.168.77.149";
     /// <summary>The DNS server mv-hl hands out (config.json "dns"), so that containers resolve names without DHCP.</summary>
     public const string ResourceDns = "192.168.77.53";
 
@@ -47,6 +50,9 @@ public sealed class PodmanWorld : IDisposable
             WriteNetworks();
             Workspace.WriteConfig(Config());
             Dhcp = Own(DnsmasqServer.Start(Lan, Workspace.Root));
+            // Logged in (runtime directories made) before the server looks, as on a host where they log in first.
+            Workspace.RuntimeDirOf(AliceUser);
+            Workspace.RuntimeDirOf(MalloryUser);
             Host = Own(PodmanHost.Start(Lan, Workspace, [AliceUser, MalloryUser]));
             Server = Own(PorterServerProcess.Start(Lan, Workspace));
             Alice = PodmanUser.Prepare(Host, Workspace, AliceUser);
@@ -84,6 +90,20 @@ public sealed class PodmanWorld : IDisposable
         Directory.Exists(Path.Combine(Workspace.StateDir, "cni", "results"))
             ? Directory.GetFiles(Path.Combine(Workspace.StateDir, "cni", "results")).Select(f => Path.GetFileName(f)!).ToList()
             : [];
+
+    /// <summary>
+    /// After each case: every container, pod and network of both users is removed, so that one failing case cannot
+    /// leave something behind for the next (the case itself asserts what its own steps must leave).
+    /// </summary>
+    public void Reset()
+    {
+        foreach (var podman in new[] { Alice, Mallory })
+        {
+            podman.Run("pod", "rm", "-a", "-f", "-t", "0");
+            podman.Run("rm", "-a", "-f", "-t", "0");
+            podman.Run("network", "prune", "-f");
+        }
+    }
 
     /// <summary>Stops the server (SIGTERM, or SIGKILL when <paramref name="kill"/>) and starts a fresh one on the same state.</summary>
     public void RestartServer(bool kill)
@@ -126,7 +146,7 @@ public sealed class PodmanWorld : IDisposable
         {
           "domain_socket": { "path": "{{Workspace.SocketPath}}", "group": "{{SocketGroup.Name}}" },
           "resources": [
-            { "name": "{{MacvlanHostLocal}}", "allow_users": [{ "user": "{{AliceUser.Name}}", "ips": ["{{GrantedIps}}"], "macs": ["{{GrantedMacs}}"] }],
+            { "name": "{{MacvlanHostLocal}}", "allow_users": [{ "user": "{{AliceUser.Name}}", "ips": ["{{GrantedIps}}", "{{GrantedHostLocalIps}}"], "macs": ["{{GrantedMacs}}"] }],
               "dns": { "servers": ["{{ResourceDns}}"], "search": ["lan.test"] } },
             { "name": "{{MacvlanDhcp}}", "allow_users": ["{{AliceUser.Name}}"] },
             { "name": "{{MacvlanStatic}}", "allow_users": [{ "user": "{{AliceUser.Name}}", "ips": ["{{GrantedIps}}", "fd77:77::20/124"], "macs": ["{{GrantedMacs}}"] }] },

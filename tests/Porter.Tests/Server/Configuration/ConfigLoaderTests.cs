@@ -93,7 +93,7 @@ public sealed class ConfigLoaderTests
         Assert.Equal(5, e.Line);
         Assert.Equal(21, e.Column); // the value of the key
         Assert.Equal(
-            "unknown key 'alow_users' (known keys: name, allow_users, allow_user, allow_groups, slaac_wait_seconds); did you mean 'allow_users'?",
+            "unknown key 'alow_users' (known keys: name, allow_users, allow_user, allow_groups, slaac_wait_seconds, dns); did you mean 'allow_users'?",
             e.Problem);
         Assert.StartsWith($"{File}:5:21: resources[0].alow_users: unknown key 'alow_users'", e.Message, StringComparison.Ordinal);
     }
@@ -386,5 +386,30 @@ public sealed class ConfigLoaderTests
         Assert.Equal(missing, e.File);
         Assert.Null(e.Line);
         Assert.StartsWith($"{missing}: cannot read the configuration: ", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_resource_may_name_its_own_dns_servers_and_search_domains()
+    {
+        var config = Parse(Resource("""{"name": "lan", "allow_users": ["alice"], "dns": {"servers": ["192.168.1.53", "FD00::53"], "search": ["lan.example", "corp.example."]}}"""));
+
+        var dns = config.Resources.Single().Dns;
+        Assert.Equal(["192.168.1.53", "fd00::53"], dns.Servers.ToArray());
+        Assert.Equal(["lan.example", "corp.example."], dns.Search.ToArray());
+        Assert.Same(ResourceDns.None, Parse(Resource("""{"name": "lan"}""")).Resources.Single().Dns);
+    }
+
+    [Theory]
+    [InlineData("""{"servers": ["dns.example"]}""", "resources[0].dns.servers[0]", "'dns.example' is not an IP address (DNS servers are given by address)")]
+    [InlineData("""{"servers": ["010.1.1.1"]}""", "resources[0].dns.servers[0]", "'010.1.1.1' is not an IP address (DNS servers are given by address)")]
+    [InlineData("""{"servers": ["1.1.1.1"], "search": ["bad domain"]}""", "resources[0].dns.search[0]", "'bad domain' is not a domain name")]
+    [InlineData("""{"search": ["lan.example"]}""", "resources[0].dns", "\"search\" needs \"servers\" as well")]
+    [InlineData("""{"server": ["1.1.1.1"]}""", "resources[0].dns.server", "unknown key 'server' (known keys: servers, search); did you mean 'servers'?")]
+    public void Bad_dns_settings_are_refused_where_they_are(string dns, string path, string problem)
+    {
+        var e = Fails(Resource($$"""{"name": "lan", "dns": {{dns}}}"""));
+
+        Assert.Equal(path, e.JsonPath);
+        Assert.Equal(problem, e.Problem);
     }
 }
