@@ -69,4 +69,22 @@ public sealed class DhcpAndBridgeTests(PodmanWorld world) : IDisposable
         Assert.Empty(world.Records());
         Assert.NotEqual(0, world.Lan.InHost("ip", "link", "show", PodmanWorld.BridgeName).ExitCode);
     }
+
+    [Fact]
+    public void A_host_port_below_1024_is_refused_by_podman_itself_before_net_porter_is_asked()
+    {
+        var network = Network(world.Alice, PodmanWorld.BridgeNat);
+        try
+        {
+            var refused = world.Alice.Run("run", "--rm", "--network", network, "-p", "80:80", PodmanHost.Image, "true");
+            Assert.NotEqual(0, refused.ExitCode);
+            Assert.Contains("rootlessport cannot expose privileged port 80", refused.Stderr);
+            Assert.Empty(world.Records());
+            Assert.Empty(world.AllocatedIps(PodmanWorld.BridgeNat));
+        }
+        finally
+        {
+            world.Alice.Run("network", "rm", network);
+        }
+    }
 }
