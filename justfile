@@ -23,8 +23,8 @@ publish:
 demo: deps publish
     dotnet run --project demo/Porter.Demo -c Release
 
-# Every test: unit tests, integration tests against the published binaries, then real rootless podman (root)
-test: deps publish
+# Every test: the code style, unit tests, integration tests against the published binaries, real rootless podman (root)
+test: deps publish format-check
     dotnet test tests/Porter.Tests -c Release -nologo
     dotnet test tests/Porter.IntegrationTests -c Release -nologo
     dotnet test tests/Porter.PodmanTests -c Release -nologo
@@ -32,6 +32,10 @@ test: deps publish
 # Only the podman suite: podman 5.4 / netavark 1.14 in a cached Debian 13 root drive the published plugin (root)
 e2e: deps publish
     dotnet test tests/Porter.PodmanTests -c Release -nologo
+
+# The code style (.editorconfig), as CI checks it; `dotnet format Porter.sln` fixes what it reports
+format-check:
+    dotnet format Porter.sln --verify-no-changes -v quiet
 
 # Unit tests only (no root needed)
 unit:
@@ -48,4 +52,4 @@ check config="/etc/net-porter/config.json": publish
 # Remove build output
 clean:
     rm -rf out
-    find . -name bin -o -name obj -type d -prune -exec rm -rf {} +
+    find src tests demo bench \( -name bin -o -name obj \) -type d -prune -exec rm -rf {} +

@@ -16,15 +16,21 @@ public sealed class BridgeTests(LanWorld world)
 
     private JsonArray Ports() => new(new JsonObject
     {
-        ["container_port"] = 8000, ["host_ip"] = "", ["host_port"] = 18080, ["protocol"] = "tcp,udp", ["range"] = 2,
+        ["container_port"] = 8000,
+        ["host_ip"] = "",
+        ["host_port"] = 18080,
+        ["protocol"] = "tcp,udp",
+        ["range"] = 2,
     });
 
     private string Exec(string id, string name) =>
         NetavarkJson.Exec(world.Network(LanWorld.BridgeNat), id, name, portMappings: Ports()) is var json
             ? WithOptions(json, new JsonObject
             {
-                ["bandwidth.ingress_rate"] = "8000000", ["bandwidth.ingress_burst"] = "80000",
-                ["bandwidth.egress_rate"] = "8000000", ["bandwidth.egress_burst"] = "80000",
+                ["bandwidth.ingress_rate"] = "8000000",
+                ["bandwidth.ingress_burst"] = "80000",
+                ["bandwidth.egress_rate"] = "8000000",
+                ["bandwidth.egress_burst"] = "80000",
             })
             : json;
 
