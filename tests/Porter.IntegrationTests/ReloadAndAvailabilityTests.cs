@@ -45,6 +45,104 @@ public sealed class ReloadAndAvailabilityTests(LanWorld world)
     }
 
     [Fact]
+    public async Task A_setup_under_way_finishes_on_the_configuration_it_began_with_when_a_reload_swaps_it()
+    {
+        using var workspace = Workspace.Create();
+        // Two plugin directories with the real plugins, a "gate" that holds an ADD until told, and a "marker" that
+        // succeeds in the first directory and fails in the second: a setup that mixed the two configurations fails.
+        var first = PluginDir(workspace, "plugins-a", markerFails: false);
+        var second = PluginDir(workspace, "plugins-b", markerFails: true);
+        File.WriteAllText(Path.Combine(second, "gate.go"), ""); // the second directory's gate never holds
+        workspace.WriteCni("mv-gate.conflist", $$"""
+            {
+              "cniVersion": "1.0.0", "name": "mv-gate",
+              "plugins": [
+                { "type": "macvlan", "master": "{{ScratchLan.Uplink}}",
+                  "ipam": { "type": "host-local", "ranges": [[{ "subnet": "{{ScratchLan.Subnet}}", "rangeStart": "192.168.77.190", "rangeEnd": "192.168.77.199" }]] } },
+                { "type": "gate" },
+                { "type": "marker" }
+              ]
+            }
+            """);
+        string Config(string pluginDir) => $$"""
+            {
+              "domain_socket": { "path": "{{workspace.SocketPath}}", "group": "{{world.SocketGroup.Name}}" },
+              "resources": [{ "name": "mv-gate", "allow_users": ["{{world.Alice.Name}}"] }],
+              "cni_plugin_dir": "{{pluginDir}}",
+              "state_dir": "{{workspace.StateDir}}",
+              "user_sockets": { "runtime_dir": "{{workspace.UserRuntimeRoot}}" }
+            }
+            """;
+        workspace.WriteConfig(Config(first));
+        workspace.RuntimeDirOf(world.Alice);
+        using var server = PorterServerProcess.Start(world.Lan, workspace);
+        Wait.UntilAccepting(workspace.UserSocketOf(world.Alice), TimeSpan.FromSeconds(15), "alice's socket", () => server.Log);
+        using var caller = RootlessCaller.Start(world.Alice, workspace);
+        using var other = RootlessCaller.Start(world.Alice, workspace);
+        var network = NetavarkJson.Network("gate", "mv-gate", null);
+        var netns = caller.CreateContainerNetns();
+        var exec = NetavarkJson.Exec(network, NetavarkJson.NewContainerId(), "held");
+
+        var setup = Task.Run(() => caller.Plugin("setup", netns, exec));
+        Wait.Until(() => File.Exists(Path.Combine(first, "gate.started")), TimeSpan.FromSeconds(20), "the held ADD", () => server.Log);
+        workspace.WriteConfig(Config(second));
+        server.Reload();
+        Wait.Until(() => server.Log.Contains("configuration reloaded", StringComparison.Ordinal), TimeSpan.FromSeconds(10), "reload", () => server.Log);
+        File.WriteAllText(Path.Combine(first, "gate.go"), "");
+
+        var status = Observe.Success(await setup.WaitAsync(TimeSpan.FromSeconds(60)), server);
+        Assert.StartsWith("192.168.77.19", status["interfaces"]!["eth0"]!["subnets"]![0]!["ipnet"]!.GetValue<string>());
+        // A setup that begins after the reload has the new configuration (whose marker fails).
+        var later = Observe.Error(other.Plugin("setup", other.CreateContainerNetns(), NetavarkJson.Exec(network, NetavarkJson.NewContainerId(), "later")));
+        Assert.Contains("the marker of plugins-b ran", later);
+        Assert.Equal(0, caller.Plugin("teardown", netns, exec).ExitCode);
+        Assert.Null(Observe.Link(caller, netns, "eth0"));
+    }
+
+    /// <summary>The real plugins (linked), a gate that holds ADD until DIR/gate.go exists, and a marker plugin.</summary>
+    private static string PluginDir(Workspace workspace, string name, bool markerFails)
+    {
+        var dir = Directory.CreateDirectory(Path.Combine(workspace.Root, name)).FullName;
+        foreach (var plugin in Directory.GetFiles("/usr/lib/cni"))
+        {
+            File.CreateSymbolicLink(Path.Combine(dir, Path.GetFileName(plugin)), plugin);
+        }
+        const string Head = """
+            #!/usr/bin/python3
+            import json, os, sys, time
+            conf = json.load(sys.stdin)
+            if os.environ["CNI_COMMAND"] == "VERSION":
+                print(json.dumps({"cniVersion": "1.0.0", "supportedVersions": ["0.4.0", "1.0.0"]}))
+                sys.exit(0)
+            if os.environ["CNI_COMMAND"] != "ADD":
+                sys.exit(0)
+
+            """;
+        Script(Path.Combine(dir, "gate"), Head + $$"""
+            open("{{dir}}/gate.started", "w").close()
+            while not os.path.exists("{{dir}}/gate.go"):
+                time.sleep(0.05)
+            print(json.dumps(conf["prevResult"]))
+            """);
+        Script(Path.Combine(dir, "marker"), Head + (markerFails
+            ? $$"""
+              print(json.dumps({"cniVersion": "1.0.0", "code": 999, "msg": "the marker of {{name}} ran"}))
+              sys.exit(1)
+              """
+            : """
+              print(json.dumps(conf["prevResult"]))
+              """));
+        return dir;
+    }
+
+    private static void Script(string path, string text)
+    {
+        File.WriteAllText(path, text.ReplaceLineEndings("\n") + "\n");
+        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute |
+                                   UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
+    }
+
+    [Fact]
     public void No_server_on_the_socket_is_reported_as_unavailable()
     {
         using var caller = world.Caller(world.Alice);

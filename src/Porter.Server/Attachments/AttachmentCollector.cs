@@ -20,6 +20,7 @@ public sealed class AttachmentCollector(
     AttachmentReleaser releaser,
     KeyedLocks locks,
     IEnumerable<IHelperProcesses> helpers,
+    Func<CniRuntimeOptions> currentOptions,
     TimeProvider clock,
     ILogger<AttachmentCollector> logger)
 {
@@ -97,7 +98,7 @@ public sealed class AttachmentCollector(
         {
             return false;
         }
-        var problems = await releaser.ForgetAsync(entry, AttachmentReleaser.DelNamespace(entry, null), cancellationToken).ConfigureAwait(false);
+        var problems = await releaser.ForgetAsync(entry, AttachmentReleaser.DelNamespace(entry, null), currentOptions(), cancellationToken).ConfigureAwait(false);
         _unused.Remove(name);
         _keptNoted.Remove(name);
         logger.LogInformation("released attachment {Name} of {User}: {Reason}{Problems}", name, Owner(entry), reason,

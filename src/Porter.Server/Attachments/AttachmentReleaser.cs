@@ -14,7 +14,7 @@ namespace Porter.Server.Attachments;
 public sealed class AttachmentReleaser(CniRuntime runtime, HostBridges bridges, ILogger<AttachmentReleaser> logger)
 {
     /// <summary>Releases a recorded attachment as far as it goes and forgets it. Callers hold the attachment's key lock.</summary>
-    public async Task<IReadOnlyList<string>> ForgetAsync(CacheEntry entry, string netnsPath, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<string>> ForgetAsync(CacheEntry entry, string netnsPath, CniRuntimeOptions options, CancellationToken cancellationToken)
     {
         var held = HeldPath(entry);
         NetworkConfigList list;
@@ -33,7 +33,7 @@ public sealed class AttachmentReleaser(CniRuntime runtime, HostBridges bridges, 
         using var bridgeLock = bridge is null ? null : await bridges.LockAsync(bridge, cancellationToken).ConfigureAwait(false);
         try
         {
-            return await runtime.ReleaseNetworkListAsync(list, entry.ToRuntimeConf(netnsPath), cancellationToken).ConfigureAwait(false);
+            return await runtime.ReleaseNetworkListAsync(list, entry.ToRuntimeConf(netnsPath), options, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -43,11 +43,11 @@ public sealed class AttachmentReleaser(CniRuntime runtime, HostBridges bridges, 
     }
 
     /// <summary>DEL after a failed or abandoned ADD (bridge lock held by the caller). Null when everything was undone.</summary>
-    public async Task<string?> RollbackAsync(NetworkConfigList network, RuntimeConf rt, AttachmentKey key)
+    public async Task<string?> RollbackAsync(NetworkConfigList network, RuntimeConf rt, AttachmentKey key, CniRuntimeOptions options)
     {
         try
         {
-            var problems = await runtime.ReleaseNetworkListAsync(network, rt, CancellationToken.None).ConfigureAwait(false);
+            var problems = await runtime.ReleaseNetworkListAsync(network, rt, options, CancellationToken.None).ConfigureAwait(false);
             if (problems.Count == 0)
             {
                 return null;

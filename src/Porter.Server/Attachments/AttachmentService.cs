@@ -38,7 +38,10 @@ public sealed class AttachmentService(
         RequestValidator.ContainerId(request.ContainerId);
         RequestValidator.ContainerName(request.ContainerName);
         RequestValidator.InterfaceName(request.InterfaceName);
-        var (resource, network, decision) = RequestAccess.Authorize(store.Current, call.Caller, request.Resource);
+        // The whole setup works on the configuration it began with, whatever a reload swaps in meanwhile.
+        var snapshot = store.Current;
+        var cni = CniRuntimeOptions.From(snapshot.Config);
+        var (resource, network, decision) = RequestAccess.Authorize(snapshot, call.Caller, request.Resource);
         var plan = AttachmentPlan.For(network, request, call.Caller.Uid);
         RequestAccess.CheckStaticAddresses(request, decision, call.Caller, resource.Name);
         using var netns = OpenNetns(call.Peer, request.NetnsPath);
@@ -47,7 +50,7 @@ public sealed class AttachmentService(
 
         // From here on the client's cancellation no longer stops the work: an ADD is finished or undone, never left half-made.
         var stopping = lifetime.ApplicationStopping;
-        await ReleaseLeftoverAsync(key, netns, stopping).ConfigureAwait(false);
+        await ReleaseLeftoverAsync(key, netns, cni, stopping).ConfigureAwait(false);
         using var claim = quota.Claim(call.Caller, key);
 
         // Attachments on one host bridge take turns, so that a bridge is never removed while a container joins it.
@@ -76,18 +79,18 @@ public sealed class AttachmentService(
         CniResult result;
         try
         {
-            result = await runtime.AddNetworkListAsync(network, rt, Annotations(call.Caller, request, resource, netns, held), stopping).ConfigureAwait(false);
+            result = await runtime.AddNetworkListAsync(network, rt, Annotations(call.Caller, request, resource, netns, held), cni, stopping).ConfigureAwait(false);
         }
         catch (Exception e) when (e is CniException or IOException)
         {
-            var rollbackProblem = await releaser.RollbackAsync(network, rt, key).ConfigureAwait(false);
+            var rollbackProblem = await releaser.RollbackAsync(network, rt, key, cni).ConfigureAwait(false);
             await releaser.RemoveBridgeIfUnusedAsync(bridge).ConfigureAwait(false);
             throw AttachmentErrors.Failure(e, $"setup of {key} failed{AttachmentErrors.Explain(e, network)}", rollbackProblem);
         }
         if (call.Aborted.IsCancellationRequested)
         {
             // Nobody will read the answer, and netavark never tears down a setup it saw fail: undo it now.
-            var rollbackProblem = await releaser.RollbackAsync(network, rt, key).ConfigureAwait(false);
+            var rollbackProblem = await releaser.RollbackAsync(network, rt, key, cni).ConfigureAwait(false);
             logger.LogWarning("{Key}: the caller went away before setup finished; rolled back{Problem}", key,
                 rollbackProblem is null ? "" : $" (incompletely: {rollbackProblem})");
             throw new RpcException(StatusCode.Cancelled, $"the caller went away before setup of {key} finished; it was rolled back");
@@ -112,6 +115,7 @@ public sealed class AttachmentService(
         RequestValidator.ContainerId(request.ContainerId);
         RequestValidator.InterfaceName(request.InterfaceName);
         var key = new AttachmentKey(call.Caller.Uid, request.Resource, request.ContainerId, request.InterfaceName);
+        var cni = CniRuntimeOptions.From(store.Current.Config);
         using var keyLock = await locks.AcquireAsync(key.LockKey, call.Aborted).ConfigureAwait(false);
         var response = new TeardownResponse();
 
@@ -137,7 +141,7 @@ public sealed class AttachmentService(
             var list = NetworkConfigList.FromBytes(entry.Config, runtime.Cache.PathFor(entry.NetworkName, entry.ContainerId, entry.IfName));
             var bridge = HostBridges.BridgeOf(list);
             using var bridgeLock = bridge is null ? null : await bridges.LockAsync(bridge, stopping).ConfigureAwait(false);
-            await runtime.DelNetworkListAsync(list, entry.ToRuntimeConf(netnsPath), stopping).ConfigureAwait(false);
+            await runtime.DelNetworkListAsync(list, entry.ToRuntimeConf(netnsPath), cni, stopping).ConfigureAwait(false);
             NetnsHolds.Release(AttachmentReleaser.HeldPath(entry));
             await releaser.RemoveBridgeIfUnusedAsync(bridge).ConfigureAwait(false);
         }
@@ -150,7 +154,7 @@ public sealed class AttachmentService(
             // Never leave an attachment that blocks the container's next start: release what can be released,
             // report the rest.
             logger.LogWarning("{Key}: DEL failed ({Error}); releasing what can be released", key, failure.Message);
-            var problems = await releaser.ForgetAsync(entry, netnsPath, stopping).ConfigureAwait(false);
+            var problems = await releaser.ForgetAsync(entry, netnsPath, cni, stopping).ConfigureAwait(false);
             response.Warnings.Add($"teardown of {key} was incomplete: {failure.Message}");
             response.Warnings.AddRange(problems.Skip(1).Select(p => $"also: {p}"));
         }
@@ -233,7 +237,7 @@ public sealed class AttachmentService(
     /// An attachment recorded for this key is a leftover: an earlier run of the container that was never torn down
     /// (crash, kill -9, reboot) or an ADD that never finished. Release it so the new setup starts clean.
     /// </summary>
-    private async Task ReleaseLeftoverAsync(AttachmentKey key, OpenedNetns netns, CancellationToken cancellationToken)
+    private async Task ReleaseLeftoverAsync(AttachmentKey key, OpenedNetns netns, CniRuntimeOptions cni, CancellationToken cancellationToken)
     {
         if (!TryReadRecord(key, out var existing, out _) || existing is null)
         {
@@ -246,7 +250,7 @@ public sealed class AttachmentService(
         }
         logger.LogWarning("{Key}: releasing a leftover attachment from an earlier start ({State})", key,
             existing.Complete ? "never torn down" : "setup never finished");
-        var problems = await releaser.ForgetAsync(existing, AttachmentReleaser.DelNamespace(existing, sameNamespace ? netns : null), cancellationToken)
+        var problems = await releaser.ForgetAsync(existing, AttachmentReleaser.DelNamespace(existing, sameNamespace ? netns : null), cni, cancellationToken)
             .ConfigureAwait(false);
         if (problems.Count > 0)
         {

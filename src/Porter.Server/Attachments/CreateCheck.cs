@@ -15,11 +15,12 @@ public sealed class CreateCheck(ConfigStore store, CniRuntime runtime)
 {
     public async Task<CreateResponse> CreateAsync(CreateRequest request, CallContext call)
     {
-        var (resource, network, _) = RequestAccess.Authorize(store.Current, call.Caller, request.Resource);
+        var snapshot = store.Current;
+        var (resource, network, _) = RequestAccess.Authorize(snapshot, call.Caller, request.Resource);
         string version;
         try
         {
-            version = await runtime.NegotiateVersionAsync(network, call.Aborted).ConfigureAwait(false);
+            version = await runtime.NegotiateVersionAsync(network, CniRuntimeOptions.From(snapshot.Config), call.Aborted).ConfigureAwait(false);
         }
         catch (CniException e)
         {

@@ -14,7 +14,8 @@ namespace Porter.Server.Dhcp;
 /// the lease of every running DHCP attachment is acquired again through its held namespace (same client id, so the
 /// DHCP server hands out the same address), and at server start the daemon is started at once if such attachments exist.
 /// </summary>
-public sealed class LeaseKeeper(DhcpDaemon daemon, CniRuntime runtime, KeyedLocks locks, ILogger<LeaseKeeper> logger) : IHostedService
+public sealed class LeaseKeeper(DhcpDaemon daemon, CniRuntime runtime, KeyedLocks locks, Func<CniRuntimeOptions> currentOptions, ILogger<LeaseKeeper> logger)
+    : IHostedService
 {
     public Task StartAsync(CancellationToken cancellationToken)
     {
@@ -73,7 +74,7 @@ public sealed class LeaseKeeper(DhcpDaemon daemon, CniRuntime runtime, KeyedLock
             }
             try
             {
-                var result = await runtime.ReacquireIpamAsync(list, entry.ToRuntimeConf(held), CancellationToken.None).ConfigureAwait(false);
+                var result = await runtime.ReacquireIpamAsync(list, entry.ToRuntimeConf(held), currentOptions(), CancellationToken.None).ConfigureAwait(false);
                 var now = string.Join(", ", result.Ips.Select(ip => ip.Address));
                 var before = string.Join(", ", Cni.Types.CniResult.Parse(entry.Result!).Ips.Select(ip => ip.Address));
                 if (now == before)

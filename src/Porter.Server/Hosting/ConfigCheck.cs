@@ -19,7 +19,8 @@ public static class ConfigCheck
 
         var executor = new PluginExecutor(NullLogger<PluginExecutor>.Instance);
         var runtime = new CniRuntime(executor, new VersionNegotiator(executor), new ResultCache(Path.Combine(config.StateDir, "cni")),
-            () => new CniRuntimeOptions(config.CniPluginDir, config.PluginTimeout, false), [], NullLogger<CniRuntime>.Instance);
+            [], NullLogger<CniRuntime>.Instance);
+        var options = CniRuntimeOptions.From(config);
         var failures = 0;
         foreach (var resource in config.Resources)
         {
@@ -28,7 +29,7 @@ public static class ConfigCheck
             string state;
             try
             {
-                state = $"runs at CNI {await runtime.NegotiateVersionAsync(network, CancellationToken.None).ConfigureAwait(false)}";
+                state = $"runs at CNI {await runtime.NegotiateVersionAsync(network, options, CancellationToken.None).ConfigureAwait(false)}";
             }
             catch (CniException e)
             {

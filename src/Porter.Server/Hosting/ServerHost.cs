@@ -55,11 +55,8 @@ public static class ServerHost
         services.AddSingleton<PluginExecutor>();
         services.AddSingleton<VersionNegotiator>();
         services.AddSingleton(new ResultCache(Path.Combine(config.StateDir, "cni")));
-        services.AddSingleton<Func<CniRuntimeOptions>>(() =>
-        {
-            var current = store.Current.Config;
-            return new CniRuntimeOptions(current.CniPluginDir, current.PluginTimeout, current.Log.DumpEnv);
-        });
+        // Background work (garbage collection, lease renewal) takes the configuration current when each job begins.
+        services.AddSingleton<Func<CniRuntimeOptions>>(() => CniRuntimeOptions.From(store.Current.Config));
         services.AddSingleton<DhcpDaemon>();
         services.AddSingleton<IListPreparer>(sp => sp.GetRequiredService<DhcpDaemon>());
         services.AddSingleton<IHelperProcesses>(sp => sp.GetRequiredService<DhcpDaemon>());
@@ -184,7 +181,7 @@ public static class ServerHost
             var network = snapshot.Networks[resource.Name];
             try
             {
-                var version = await runtime.NegotiateVersionAsync(network, CancellationToken.None).ConfigureAwait(false);
+                var version = await runtime.NegotiateVersionAsync(network, CniRuntimeOptions.From(snapshot.Config), CancellationToken.None).ConfigureAwait(false);
                 logger.LogInformation("resource {Resource}: {Plugins} at CNI {Version}", resource.Name,
                     string.Join(" + ", network.Plugins.Select(p => p.IpamType is null ? p.Type : $"{p.Type}({p.IpamType})")), version);
             }

@@ -7,7 +7,14 @@ using Porter.Server.Cni.Types;
 
 namespace Porter.Server.Cni.Runtime;
 
-public sealed record CniRuntimeOptions(string PluginDir, TimeSpan PluginTimeout, bool DumpEnv);
+/// <summary>
+/// How plugins are run, from the configuration snapshot a request began with: one request never mixes two
+/// configurations, even when a reload swaps the snapshot while its plugins run.
+/// </summary>
+public sealed record CniRuntimeOptions(string PluginDir, TimeSpan PluginTimeout, bool DumpEnv)
+{
+    public static CniRuntimeOptions From(Configuration.ServerConfig config) => new(config.CniPluginDir, config.PluginTimeout, config.Log.DumpEnv);
+}
 
 /// <summary>
 /// Runs network configuration lists the way the CNI spec asks of a runtime (modelled on libcni): ADD in order
@@ -18,7 +25,6 @@ public sealed class CniRuntime(
     PluginExecutor executor,
     VersionNegotiator negotiator,
     ResultCache cache,
-    Func<CniRuntimeOptions> options,
     IEnumerable<IListPreparer> preparers,
     ILogger<CniRuntime> logger)
 {
@@ -28,9 +34,9 @@ public sealed class CniRuntime(
     public ResultCache Cache => cache;
 
     /// <summary>The plugin binary for a type, which must be a regular executable file in the plugin directory.</summary>
-    public string LocatePlugin(string type)
+    public static string LocatePlugin(string type, CniRuntimeOptions options)
     {
-        var dir = options().PluginDir;
+        var dir = options.PluginDir;
         if (!CniNames.IsValidPluginType(type))
         {
             throw new CniException($"'{type}' is not a valid CNI plugin type");
@@ -44,16 +50,17 @@ public sealed class CniRuntime(
         return path;
     }
 
-    public Task<string> NegotiateVersionAsync(NetworkConfigList list, CancellationToken cancellationToken) =>
-        negotiator.NegotiateAsync(list, LocatePlugin, options().PluginTimeout, cancellationToken);
+    public Task<string> NegotiateVersionAsync(NetworkConfigList list, CniRuntimeOptions options, CancellationToken cancellationToken) =>
+        negotiator.NegotiateAsync(list, type => LocatePlugin(type, options), options.PluginTimeout, cancellationToken);
 
     /// <summary>
     /// ADD the whole list. The cache entry is written before the first plugin runs and after each one, so on
     /// failure (or a crash) it holds the partial result; the caller must then DEL to undo what was done.
     /// </summary>
-    public async Task<CniResult> AddNetworkListAsync(NetworkConfigList list, RuntimeConf rt, JsonObject annotations, CancellationToken cancellationToken)
+    public async Task<CniResult> AddNetworkListAsync(NetworkConfigList list, RuntimeConf rt, JsonObject annotations, CniRuntimeOptions options,
+        CancellationToken cancellationToken)
     {
-        var version = await NegotiateVersionAsync(list, cancellationToken).ConfigureAwait(false);
+        var version = await NegotiateVersionAsync(list, options, cancellationToken).ConfigureAwait(false);
         await PrepareAsync(list, cancellationToken).ConfigureAwait(false);
         var entry = new CacheEntry
         {
@@ -75,7 +82,7 @@ public sealed class CniRuntime(
         {
             var plugin = list.Plugins[i];
             var stdin = BuildPluginConfig(list, plugin, i, version, rt, previous);
-            var output = await InvokeAsync(plugin.Type, "ADD", rt, stdin, cancellationToken).ConfigureAwait(false);
+            var output = await InvokeAsync(plugin.Type, "ADD", rt, stdin, options, cancellationToken).ConfigureAwait(false);
             previous = ParseResultObject(plugin, output);
             entry = entry with { Result = previous };
             cache.Write(entry);
@@ -89,8 +96,8 @@ public sealed class CniRuntime(
     /// DEL the list in reverse order with the cached result as prevResult, then forget the attachment. Stops at the
     /// first failure and keeps the record, so that the DEL can be tried again.
     /// </summary>
-    public Task DelNetworkListAsync(NetworkConfigList list, RuntimeConf rt, CancellationToken cancellationToken) =>
-        RunDelAsync(list, rt, strict: true, cancellationToken);
+    public Task DelNetworkListAsync(NetworkConfigList list, RuntimeConf rt, CniRuntimeOptions options, CancellationToken cancellationToken) =>
+        RunDelAsync(list, rt, options, strict: true, cancellationToken);
 
     /// <summary>
     /// DEL as far as it goes, for when a strict DEL failed or must not be allowed to block: every plugin is tried even
@@ -98,17 +105,17 @@ public sealed class CniRuntime(
     /// asked directly to release the addresses. The attachment is forgotten in any case; what could not be released
     /// is returned, for the caller to report.
     /// </summary>
-    public Task<IReadOnlyList<string>> ReleaseNetworkListAsync(NetworkConfigList list, RuntimeConf rt, CancellationToken cancellationToken) =>
-        RunDelAsync(list, rt, strict: false, cancellationToken);
+    public Task<IReadOnlyList<string>> ReleaseNetworkListAsync(NetworkConfigList list, RuntimeConf rt, CniRuntimeOptions options, CancellationToken cancellationToken) =>
+        RunDelAsync(list, rt, options, strict: false, cancellationToken);
 
-    private async Task<IReadOnlyList<string>> RunDelAsync(NetworkConfigList list, RuntimeConf rt, bool strict, CancellationToken cancellationToken)
+    private async Task<IReadOnlyList<string>> RunDelAsync(NetworkConfigList list, RuntimeConf rt, CniRuntimeOptions options, bool strict, CancellationToken cancellationToken)
     {
         var problems = new List<string>();
         var cached = cache.Read(list.Name, rt.ContainerId, rt.IfName);
         string version;
         try
         {
-            version = await NegotiateVersionAsync(list, cancellationToken).ConfigureAwait(false);
+            version = await NegotiateVersionAsync(list, options, cancellationToken).ConfigureAwait(false);
             await PrepareAsync(list, cancellationToken).ConfigureAwait(false);
         }
         catch (CniException e) when (!strict)
@@ -122,7 +129,7 @@ public sealed class CniRuntime(
             var stdin = BuildPluginConfig(list, plugin, i, version, rt, cached?.Result);
             try
             {
-                await InvokeAsync(plugin.Type, "DEL", rt, stdin, cancellationToken).ConfigureAwait(false);
+                await InvokeAsync(plugin.Type, "DEL", rt, stdin, options, cancellationToken).ConfigureAwait(false);
             }
             catch (CniException e) when (!strict)
             {
@@ -132,7 +139,7 @@ public sealed class CniRuntime(
                     try
                     {
                         // IPAM plugins take their parent's configuration, as when the parent delegates to them.
-                        await InvokeAsync(ipam, "DEL", rt, stdin, cancellationToken).ConfigureAwait(false);
+                        await InvokeAsync(ipam, "DEL", rt, stdin, options, cancellationToken).ConfigureAwait(false);
                     }
                     catch (CniException ipamError)
                     {
@@ -149,14 +156,14 @@ public sealed class CniRuntime(
     /// Runs the main plugin's IPAM ADD again for an existing attachment — after the DHCP daemon restarted and forgot
     /// its leases — and returns the result (the same address, when the DHCP server keys leases by client id).
     /// </summary>
-    public async Task<CniResult> ReacquireIpamAsync(NetworkConfigList list, RuntimeConf rt, CancellationToken cancellationToken)
+    public async Task<CniResult> ReacquireIpamAsync(NetworkConfigList list, RuntimeConf rt, CniRuntimeOptions options, CancellationToken cancellationToken)
     {
         var main = list.MainPlugin;
         var ipam = main.IpamType ?? throw new CniException($"network '{list.Name}' has no IPAM to re-acquire");
-        var version = await NegotiateVersionAsync(list, cancellationToken).ConfigureAwait(false);
+        var version = await NegotiateVersionAsync(list, options, cancellationToken).ConfigureAwait(false);
         await PrepareAsync(list, cancellationToken).ConfigureAwait(false);
         var stdin = BuildPluginConfig(list, main, 0, version, rt, prevResult: null);
-        var output = await InvokeAsync(ipam, "ADD", rt, stdin, cancellationToken).ConfigureAwait(false);
+        var output = await InvokeAsync(ipam, "ADD", rt, stdin, options, cancellationToken).ConfigureAwait(false);
         return ParseResult(main, ParseResultObject(main, output));
     }
 
@@ -216,9 +223,9 @@ public sealed class CniRuntime(
         return Encoding.UTF8.GetBytes(conf.ToJsonString());
     }
 
-    private async Task<byte[]> InvokeAsync(string type, string command, RuntimeConf rt, byte[] stdin, CancellationToken cancellationToken)
+    private async Task<byte[]> InvokeAsync(string type, string command, RuntimeConf rt, byte[] stdin, CniRuntimeOptions settings,
+        CancellationToken cancellationToken)
     {
-        var settings = options();
         KeyValuePair<string, string>[] environment =
         [
             new("CNI_COMMAND", command),
@@ -234,7 +241,7 @@ public sealed class CniRuntime(
             logger.LogInformation("exec {Type} {Command}: {Env} stdin={Stdin}", type, command,
                 string.Join(' ', environment.Select(kv => $"{kv.Key}={kv.Value}")), Encoding.UTF8.GetString(stdin));
         }
-        var invocation = new PluginInvocation(type, LocatePlugin(type), command, environment, stdin, settings.PluginTimeout);
+        var invocation = new PluginInvocation(type, LocatePlugin(type, settings), command, environment, stdin, settings.PluginTimeout);
         return await executor.ExecAsync(invocation, cancellationToken).ConfigureAwait(false);
     }
 

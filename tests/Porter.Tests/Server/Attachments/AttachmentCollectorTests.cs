@@ -27,6 +27,7 @@ public sealed class AttachmentCollectorTests : IDisposable
     private readonly TempDir _dir = new();
     private readonly string _plugins;
     private readonly CniRuntime _runtime;
+    private readonly CniRuntimeOptions _options;
     private readonly KeyedLocks _locks = new();
     private readonly ManualClock _clock = new();
     private readonly CollectingLogger _log = new();
@@ -57,10 +58,10 @@ public sealed class AttachmentCollectorTests : IDisposable
         File.SetUnixFileMode(gate, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
 
         var executor = new PluginExecutor(NullLogger<PluginExecutor>.Instance);
-        _runtime = new CniRuntime(executor, new VersionNegotiator(executor), new ResultCache(Path.Combine(state, "cni")),
-            () => new CniRuntimeOptions(_plugins, TimeSpan.FromSeconds(30), false), [], NullLogger<CniRuntime>.Instance);
+        _runtime = new CniRuntime(executor, new VersionNegotiator(executor), new ResultCache(Path.Combine(state, "cni")), [], NullLogger<CniRuntime>.Instance);
+        _options = new CniRuntimeOptions(_plugins, TimeSpan.FromSeconds(30), false);
         var releaser = new AttachmentReleaser(_runtime, new HostBridges(state, _locks), NullLogger<AttachmentReleaser>.Instance);
-        _collector = new AttachmentCollector(_runtime, releaser, _locks, [], _clock, _log);
+        _collector = new AttachmentCollector(_runtime, releaser, _locks, [], () => _options, _clock, _log);
         _list = NetworkConfigLoader.ParseList(Encoding.UTF8.GetBytes($$"""
             {"cniVersion":"1.0.0","name":"{{Network}}","plugins":[{"type":"gate"}]}
             """), Path.Combine(_dir.Path, "gc.conflist"), null, null);
@@ -142,7 +143,7 @@ public sealed class AttachmentCollectorTests : IDisposable
     {
         using var keyLock = await _locks.AcquireAsync(AttachmentKey.LockKeyFor(Network, Id(name), "eth0"), CancellationToken.None);
         await _runtime.AddNetworkListAsync(_list, new RuntimeConf { ContainerId = Id(name), NetNs = "", IfName = "eth0" },
-            Annotations(inode, created: DateTimeOffset.UtcNow.ToString("O", CultureInfo.InvariantCulture)), CancellationToken.None);
+            Annotations(inode, created: DateTimeOffset.UtcNow.ToString("O", CultureInfo.InvariantCulture)), _options, CancellationToken.None);
     }
 
     private static async Task<T> Within<T>(Task<T> task) =>

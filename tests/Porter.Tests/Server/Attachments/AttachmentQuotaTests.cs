@@ -24,8 +24,7 @@ public sealed class AttachmentQuotaTests : IDisposable
     public AttachmentQuotaTests()
     {
         var executor = new PluginExecutor(NullLogger<PluginExecutor>.Instance);
-        _runtime = new CniRuntime(executor, new VersionNegotiator(executor), new ResultCache(_dir.Path),
-            () => new CniRuntimeOptions(_dir.Path, TimeSpan.FromSeconds(5), false), [], NullLogger<CniRuntime>.Instance);
+        _runtime = new CniRuntime(executor, new VersionNegotiator(executor), new ResultCache(_dir.Path), [], NullLogger<CniRuntime>.Instance);
         _quota = new AttachmentQuota(_runtime, new UserLimits(() => new LimitsConfig(32, 8, AttachmentsPerUser: 2)));
     }
 
