@@ -80,7 +80,7 @@ try
     Row("`net-porter info` (Native AOT start-up, no server)", Ms(info, "info"));
 
     // The same code as a framework-dependent JIT build, for comparison.
-    var jitDll = Path.Combine(Artifacts.RepoRoot, "src", "Porter.Plugin", "bin", "Release", "net9.0", "linux-x64", "net-porter.dll");
+    var jitDll = Path.Combine(Artifacts.RepoRoot, "src", "Porter.Plugin", "bin", "Release", "net10.0", "linux-x64", "net-porter.dll");
     if (File.Exists(jitDll))
     {
         var jit = new List<double>();

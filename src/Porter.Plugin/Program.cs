@@ -1,7 +1,8 @@
+using Grpc.Core;
 using Porter.Plugin;
 using Porter.Plugin.Commands;
 using Porter.Plugin.Netavark;
-using Porter.Protocol.Grpc;
+using Porter.Protocol;
 
 // The netavark plugin contract: argv[0] is the verb, JSON on stdin, exactly one JSON document on stdout,
 // errors as {"error": "..."} with a non-zero exit, and diagnostics on stderr only.
@@ -25,7 +26,7 @@ catch (PluginException e)
 }
 catch (RpcException e)
 {
-    return Fail($"{e.Status.ToWireName()}: {e.Detail}");
+    return Fail(e.Describe());
 }
 catch (Exception e)
 {

@@ -45,7 +45,7 @@ public sealed class GrpcInteropTests(LanWorld world)
             info["response"]!["resources"]!.AsArray().Select(r => r!.GetValue<string>()));
         Assert.Equal("1", info["response"]!["api_version"]!.GetValue<string>());
 
-        AssertStatus(calls["unknown-method"], "UNIMPLEMENTED", "unknown method /netporter.v1.Porter/NoSuchMethod");
+        AssertStatus(calls["unknown-method"], "UNIMPLEMENTED", "Method is unimplemented.");
         AssertStatus(calls["bad-container-id"], "INVALID_ARGUMENT",
             "container_id 'abc;rm -rf /' may only contain letters, digits, '_', '.' and '-', starting with a letter or digit");
         AssertStatus(calls["unknown-resource"], "NOT_FOUND", "resource 'nope' is not configured on this server");
@@ -70,5 +70,25 @@ public sealed class GrpcInteropTests(LanWorld world)
             ? Directory.GetFiles(Path.Combine(packages, "grpc.tools"), "protoc", SearchOption.AllDirectories).Where(f => f.Contains("linux_x64", StringComparison.Ordinal))
             : [];
         return candidates.Order().LastOrDefault() ?? throw new TestbedException($"protoc from Grpc.Tools not found under {packages}: run dotnet restore");
+    }
+
+    [Fact]
+    public async Task The_standard_health_service_says_serving_on_the_main_socket()
+    {
+        var handler = new System.Net.Http.SocketsHttpHandler
+        {
+            ConnectCallback = async (_, token) =>
+            {
+                var socket = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
+                await socket.ConnectAsync(new System.Net.Sockets.UnixDomainSocketEndPoint(world.Workspace.SocketPath), token);
+                return new System.Net.Sockets.NetworkStream(socket, ownsSocket: true);
+            },
+        };
+        using var channel = Grpc.Net.Client.GrpcChannel.ForAddress("http://localhost", new Grpc.Net.Client.GrpcChannelOptions { HttpHandler = handler });
+        var health = new Grpc.Health.V1.Health.HealthClient(channel);
+
+        var reply = await health.CheckAsync(new Grpc.Health.V1.HealthCheckRequest(), deadline: DateTime.UtcNow.AddSeconds(10));
+
+        Assert.Equal(Grpc.Health.V1.HealthCheckResponse.Types.ServingStatus.Serving, reply.Status);
     }
 }

@@ -50,8 +50,8 @@ public sealed class ReloadAndAvailabilityTests(LanWorld world)
         using var workspace = Workspace.Create();
         // Two plugin directories with the real plugins, a "gate" that holds an ADD until told, and a "marker" that
         // succeeds in the first directory and fails in the second: a setup that mixed the two configurations fails.
-        var first = PluginDir(workspace, "plugins-a", markerFails: false);
-        var second = PluginDir(workspace, "plugins-b", markerFails: true);
+        var first = GatePlugins.Create(workspace, "plugins-a", markerFails: false);
+        var second = GatePlugins.Create(workspace, "plugins-b", markerFails: true);
         File.WriteAllText(Path.Combine(second, "gate.go"), ""); // the second directory's gate never holds
         workspace.WriteCni("mv-gate.conflist", $$"""
             {
@@ -97,49 +97,6 @@ public sealed class ReloadAndAvailabilityTests(LanWorld world)
         Assert.Contains("the marker of plugins-b ran", later);
         Assert.Equal(0, caller.Plugin("teardown", netns, exec).ExitCode);
         Assert.Null(Observe.Link(caller, netns, "eth0"));
-    }
-
-    /// <summary>The real plugins (linked), a gate that holds ADD until DIR/gate.go exists, and a marker plugin.</summary>
-    private static string PluginDir(Workspace workspace, string name, bool markerFails)
-    {
-        var dir = Directory.CreateDirectory(Path.Combine(workspace.Root, name)).FullName;
-        foreach (var plugin in Directory.GetFiles("/usr/lib/cni"))
-        {
-            File.CreateSymbolicLink(Path.Combine(dir, Path.GetFileName(plugin)), plugin);
-        }
-        const string Head = """
-            #!/usr/bin/python3
-            import json, os, sys, time
-            conf = json.load(sys.stdin)
-            if os.environ["CNI_COMMAND"] == "VERSION":
-                print(json.dumps({"cniVersion": "1.0.0", "supportedVersions": ["0.4.0", "1.0.0"]}))
-                sys.exit(0)
-            if os.environ["CNI_COMMAND"] != "ADD":
-                sys.exit(0)
-
-            """;
-        Script(Path.Combine(dir, "gate"), Head + $$"""
-            open("{{dir}}/gate.started", "w").close()
-            while not os.path.exists("{{dir}}/gate.go"):
-                time.sleep(0.05)
-            print(json.dumps(conf["prevResult"]))
-            """);
-        Script(Path.Combine(dir, "marker"), Head + (markerFails
-            ? $$"""
-              print(json.dumps({"cniVersion": "1.0.0", "code": 999, "msg": "the marker of {{name}} ran"}))
-              sys.exit(1)
-              """
-            : """
-              print(json.dumps(conf["prevResult"]))
-              """));
-        return dir;
-    }
-
-    private static void Script(string path, string text)
-    {
-        File.WriteAllText(path, text.ReplaceLineEndings("\n") + "\n");
-        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute |
-                                   UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
     }
 
     [Fact]

@@ -1,4 +1,5 @@
-using Porter.Protocol.Grpc;
+using Grpc.Core;
+using Porter.Protocol;
 using Porter.Server.Cni.Config;
 using Porter.Server.Cni.Invocation;
 using Porter.Server.Configuration;
@@ -22,7 +23,7 @@ public static class AttachmentErrors
         {
             message += $" (undoing it failed too: {rollbackProblem})";
         }
-        return new RpcException(status, message);
+        return RpcErrors.Of(status, message);
     }
 
     /// <summary>Plain words for plugin errors whose cause is not obvious from their own message.</summary>
@@ -31,7 +32,7 @@ public static class AttachmentErrors
             ? $": no DHCP server answered on the network of resource '{network.Name}'"
             : "";
 
-    public static RpcException ForNetns(NetnsException e) => new(e.Problem switch
+    public static RpcException ForNetns(NetnsException e) => RpcErrors.Of(e.Problem switch
     {
         NetnsProblem.NotFound => StatusCode.NotFound,
         NetnsProblem.NotOwned => StatusCode.PermissionDenied,

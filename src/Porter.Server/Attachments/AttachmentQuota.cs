@@ -1,4 +1,5 @@
-using Porter.Protocol.Grpc;
+using Grpc.Core;
+using Porter.Protocol;
 using Porter.Server.Cni.Runtime;
 using Porter.Server.Identity;
 using Porter.Server.Limits;
@@ -41,7 +42,7 @@ public sealed class AttachmentQuota(CniRuntime runtime, UserLimits limits)
             held.UnionWith(starting);
             if (!held.Contains(name) && held.Count >= limits.AttachmentsPerUser)
             {
-                throw new RpcException(StatusCode.ResourceExhausted,
+                throw RpcErrors.Of(StatusCode.ResourceExhausted,
                     $"{caller.Describe()} already has {held.Count} attachments (limit {limits.AttachmentsPerUser}); tear some down first");
             }
             starting.Add(name);

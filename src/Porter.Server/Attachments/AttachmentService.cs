@@ -1,8 +1,9 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
+using Grpc.Core;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using Porter.Protocol.Grpc;
+using Porter.Protocol;
 using Porter.Protocol.V1;
 using Porter.Server.Cni.Config;
 using Porter.Server.Cni.Invocation;
@@ -93,7 +94,7 @@ public sealed class AttachmentService(
             var rollbackProblem = await releaser.RollbackAsync(network, rt, key, cni).ConfigureAwait(false);
             logger.LogWarning("{Key}: the caller went away before setup finished; rolled back{Problem}", key,
                 rollbackProblem is null ? "" : $" (incompletely: {rollbackProblem})");
-            throw new RpcException(StatusCode.Cancelled, $"the caller went away before setup of {key} finished; it was rolled back");
+            throw RpcErrors.Of(StatusCode.Cancelled, $"the caller went away before setup of {key} finished; it was rolled back");
         }
         if (!keepHold)
         {
@@ -246,7 +247,7 @@ public sealed class AttachmentService(
         var sameNamespace = existing.Annotations["netnsInode"]?.GetValue<ulong>() == netns.Inode;
         if (existing.Complete && sameNamespace)
         {
-            throw new RpcException(StatusCode.AlreadyExists, $"{key} is already attached in this network namespace; tear it down first");
+            throw RpcErrors.Of(StatusCode.AlreadyExists, $"{key} is already attached in this network namespace; tear it down first");
         }
         logger.LogWarning("{Key}: releasing a leftover attachment from an earlier start ({State})", key,
             existing.Complete ? "never torn down" : "setup never finished");

@@ -1,4 +1,5 @@
-using Porter.Protocol.Grpc;
+using Grpc.Core;
+using Porter.Protocol;
 using Porter.Protocol.V1;
 using Porter.Server.Cni.Invocation;
 using Porter.Server.Cni.Runtime;
@@ -24,14 +25,14 @@ public sealed class CreateCheck(ConfigStore store, CniRuntime runtime)
         }
         catch (CniException e)
         {
-            throw new RpcException(StatusCode.FailedPrecondition, $"resource '{network.Name}' cannot be used: {e.Message}");
+            throw RpcErrors.Of(StatusCode.FailedPrecondition, $"resource '{network.Name}' cannot be used: {e.Message}");
         }
         var ipam = network.MainPlugin.IpamType;
         var podmanAssigns = request.Network is { } n && n.Subnets.Count > 0 && n.IpamDriver is "" or "host-local";
         if (podmanAssigns && ipam is not ("static" or "host-local"))
         {
             var how = ipam is null ? "no IPAM at all" : $"{ipam} IPAM";
-            throw new RpcException(StatusCode.FailedPrecondition,
+            throw RpcErrors.Of(StatusCode.FailedPrecondition,
                 $"resource '{network.Name}' assigns addresses with {how}, but this network has subnets, so podman would " +
                 "assign addresses as well: create the network without --subnet");
         }

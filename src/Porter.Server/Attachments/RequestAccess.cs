@@ -1,4 +1,5 @@
-using Porter.Protocol.Grpc;
+using Grpc.Core;
+using Porter.Protocol;
 using Porter.Protocol.V1;
 using Porter.Server.Authorization;
 using Porter.Server.Cni.Config;
@@ -15,11 +16,11 @@ public static class RequestAccess
     {
         RequestValidator.Resource(name);
         var resource = snapshot.Config.FindResource(name)
-            ?? throw new RpcException(StatusCode.NotFound, $"resource '{name}' is not configured on this server");
+            ?? throw RpcErrors.Of(StatusCode.NotFound, $"resource '{name}' is not configured on this server");
         var decision = AccessPolicy.Decide(resource, caller);
         if (!decision.Allowed)
         {
-            throw new RpcException(StatusCode.PermissionDenied, decision.Reason);
+            throw RpcErrors.Of(StatusCode.PermissionDenied, decision.Reason);
         }
         return (resource, snapshot.Networks[resource.Name], decision);
     }
@@ -32,7 +33,7 @@ public static class RequestAccess
             var ip = RequestValidator.StaticIp(text);
             if (!decision.Ips.Any(range => range.Contains(ip)))
             {
-                throw new RpcException(StatusCode.PermissionDenied, decision.Ips.IsEmpty
+                throw RpcErrors.Of(StatusCode.PermissionDenied, decision.Ips.IsEmpty
                     ? $"{caller.Describe()} may not request static IPs on resource '{resource}' (no \"ips\" are granted)"
                     : $"static IP {ip} is outside what {caller.Describe()} may request on resource '{resource}' ({string.Join(", ", decision.Ips)})");
             }
@@ -42,7 +43,7 @@ public static class RequestAccess
             var mac = RequestValidator.StaticMac(request.StaticMac);
             if (!decision.Macs.Any(range => range.Contains(mac)))
             {
-                throw new RpcException(StatusCode.PermissionDenied, decision.Macs.IsEmpty
+                throw RpcErrors.Of(StatusCode.PermissionDenied, decision.Macs.IsEmpty
                     ? $"{caller.Describe()} may not request a static MAC on resource '{resource}' (no \"macs\" are granted)"
                     : $"static MAC {mac} is outside what {caller.Describe()} may request on resource '{resource}' ({string.Join(", ", decision.Macs)})");
             }

@@ -1,7 +1,8 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Text.RegularExpressions;
-using Porter.Protocol.Grpc;
+using Grpc.Core;
+using Porter.Protocol;
 using Porter.Server.Cni.Config;
 using Porter.Server.Configuration;
 
@@ -101,7 +102,7 @@ public static partial class RequestValidator
         return text.ToLowerInvariant();
     }
 
-    public static RpcException Invalid(string message) => new(StatusCode.InvalidArgument, message);
+    public static RpcException Invalid(string message) => RpcErrors.Of(StatusCode.InvalidArgument, message);
 
     // \z, not $: $ would also match before a trailing newline.
     [GeneratedRegex(@"^(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}\z")]

@@ -64,7 +64,7 @@ public sealed record IpRange(IPAddress First, IPAddress Last, string Text)
             address = RequestValidator.StaticIp(text.Trim());
             return true;
         }
-        catch (Protocol.Grpc.RpcException)
+        catch (Grpc.Core.RpcException)
         {
             return false;
         }

@@ -138,7 +138,7 @@ public static class ConfigLoader
             {
                 servers.Add(Attachments.RequestValidator.StaticIp(text).ToString());
             }
-            catch (Protocol.Grpc.RpcException)
+            catch (Grpc.Core.RpcException)
             {
                 throw server.Error($"{JsonSource.Quote(text)} is not an IP address (DNS servers are given by address)");
             }

@@ -27,6 +27,9 @@ namespace Porter.Server.Hosting;
 /// </summary>
 public static class ServerHost
 {
+    /// <summary>The largest request message accepted (grpc-dotnet answers RESOURCE_EXHAUSTED beyond it).</summary>
+    public const int MaxRequestMessageSize = 1024 * 1024;
+
     public static async Task<int> RunAsync(CommandLine cli, ServerSnapshot snapshot, IReadOnlyList<string> warnings, UserDatabase users)
     {
         var config = snapshot.Config;
@@ -74,8 +77,16 @@ public static class ServerHost
         services.AddSingleton<CreateCheck>();
         services.AddSingleton<AttachmentQuota>();
         services.AddSingleton<AttachmentService>();
-        services.AddSingleton<PorterService>();
-        services.AddSingleton<GrpcDispatcher>();
+        services.AddGrpc(o =>
+        {
+            o.MaxReceiveMessageSize = MaxRequestMessageSize;
+            o.EnableDetailedErrors = false;
+            // Outermost first: every call is logged, whatever the caller check decides.
+            o.Interceptors.Add<CallLogInterceptor>();
+            o.Interceptors.Add<CallerInterceptor>();
+        });
+        // grpc.health.v1 (Check/Watch), so monitoring and the CLI can ask whether the server is serving.
+        services.AddGrpcHealthChecks().AddCheck<ListeningHealthCheck>("listening");
         services.AddSingleton(new UserLimits(() => store.Current.Config.Limits));
         services.AddSingleton<SocketHub>();
         services.AddSingleton<IConnectionListenerFactory, HubTransportFactory>();
@@ -85,9 +96,8 @@ public static class ServerHost
         builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
-            // The dispatcher refuses oversized messages from their frame header, with a precise message; this is
-            // only the backstop for bodies that are far beyond any message.
-            kestrel.Limits.MaxRequestBodySize = 16 * GrpcDispatcher.MaxRequestMessageSize;
+            // grpc-dotnet refuses oversized messages itself; this is only the backstop for bodies far beyond any message.
+            kestrel.Limits.MaxRequestBodySize = 16 * MaxRequestMessageSize;
             kestrel.Limits.MaxRequestHeadersTotalSize = 16 * 1024;
             kestrel.Limits.RequestHeadersTimeout = TimeSpan.FromSeconds(10);
             // Also how long a connection that never sends the HTTP/2 preface is kept: one plugin call per connection.
@@ -100,9 +110,8 @@ public static class ServerHost
         var app = builder.Build();
         app.Services.GetRequiredService<SocketHub>().Add("main", listen.Socket, listen.Description);
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("net-porter-server");
-        var dispatcher = app.Services.GetRequiredService<GrpcDispatcher>();
-        app.Services.GetRequiredService<PorterService>().Register(dispatcher);
-        app.Run(dispatcher.HandleAsync);
+        app.MapGrpcService<PorterService>();
+        app.MapGrpcHealthChecksService();
 
         using var hangup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, context =>
         {

@@ -5,10 +5,13 @@ namespace Porter.Server.Identity;
 
 /// <summary>
 /// The process on the other end of a connection: its kernel credentials and, where the kernel offers it,
-/// a pidfd that keeps "pid N" meaning this very process for as long as we hold it.
+/// a pidfd that keeps "pid N" meaning this very process for as long as we hold it. The connection holds one
+/// reference and every call on it another, so the pidfd outlives a connection that closes while a call still works.
 /// </summary>
 public sealed class PeerProcess(PeerCredentials credentials, SafeFileHandle? pidfd) : IDisposable
 {
+    private int _references = 1;
+
     public PeerCredentials Credentials { get; } = credentials;
     public SafeFileHandle? Pidfd { get; } = pidfd;
     public int Pid => Credentials.Pid;
@@ -27,5 +30,31 @@ public sealed class PeerProcess(PeerCredentials credentials, SafeFileHandle? pid
             && st.Uid == Credentials.Uid;
     }
 
-    public void Dispose() => Pidfd?.Dispose();
+    /// <summary>A reference for one call; false once the connection and every call have let go.</summary>
+    public bool TryAddReference()
+    {
+        while (true)
+        {
+            var current = Volatile.Read(ref _references);
+            if (current == 0)
+            {
+                return false;
+            }
+            if (Interlocked.CompareExchange(ref _references, current + 1, current) == current)
+            {
+                return true;
+            }
+        }
+    }
+
+    public void Release()
+    {
+        if (Interlocked.Decrement(ref _references) == 0)
+        {
+            Pidfd?.Dispose();
+        }
+    }
+
+    /// <summary>The connection's own reference.</summary>
+    public void Dispose() => Release();
 }

@@ -1,4 +1,5 @@
 using System.Reflection;
+using Grpc.Core;
 using Porter.Protocol;
 using Porter.Protocol.V1;
 using Porter.Server.Attachments;
@@ -7,23 +8,15 @@ using Porter.Server.Configuration;
 
 namespace Porter.Server.Rpc;
 
-/// <summary>Binds the methods of netporter.v1.Porter to their implementations.</summary>
-public sealed class PorterService(ConfigStore store, CreateCheck create, AttachmentService attachments)
+/// <summary>netporter.v1.Porter: the generated service base, bound to the implementations.</summary>
+public sealed class PorterService(ConfigStore store, CreateCheck create, AttachmentService attachments) : Protocol.V1.Porter.PorterBase
 {
     public static string ServerVersion { get; } =
         typeof(PorterService).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0.0.0";
 
-    public void Register(GrpcDispatcher dispatcher)
+    public override Task<InfoResponse> Info(InfoRequest request, ServerCallContext context)
     {
-        dispatcher.MapUnary(PorterApi.Info, InfoAsync);
-        dispatcher.MapUnary(PorterApi.Create, create.CreateAsync);
-        dispatcher.MapUnary(PorterApi.Setup, attachments.SetupAsync);
-        dispatcher.MapUnary(PorterApi.Teardown, attachments.TeardownAsync);
-    }
-
-    private Task<InfoResponse> InfoAsync(InfoRequest request, CallContext call)
-    {
-        var caller = call.Caller;
+        var caller = CallContext.Of(context).Caller;
         var response = new InfoResponse
         {
             ServerVersion = ServerVersion,
@@ -34,4 +27,10 @@ public sealed class PorterService(ConfigStore store, CreateCheck create, Attachm
         response.Resources.AddRange(AccessPolicy.GrantedResources(store.Current.Config, caller));
         return Task.FromResult(response);
     }
+
+    public override Task<CreateResponse> Create(CreateRequest request, ServerCallContext context) => create.CreateAsync(request, CallContext.Of(context));
+
+    public override Task<SetupResponse> Setup(SetupRequest request, ServerCallContext context) => attachments.SetupAsync(request, CallContext.Of(context));
+
+    public override Task<TeardownResponse> Teardown(TeardownRequest request, ServerCallContext context) => attachments.TeardownAsync(request, CallContext.Of(context));
 }

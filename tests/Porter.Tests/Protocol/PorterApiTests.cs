@@ -1,6 +1,5 @@
+using Grpc.Core;
 using Porter.Protocol;
-using Porter.Protocol.Grpc;
-using Porter.Protocol.V1;
 using Xunit;
 
 namespace Porter.Tests.Protocol;
@@ -8,23 +7,11 @@ namespace Porter.Tests.Protocol;
 public sealed class PorterApiTests
 {
     [Fact]
-    public void Methods_have_the_http2_paths_of_service_netporter_v1_Porter()
+    public void The_service_is_netporter_v1_Porter_with_its_four_methods()
     {
         Assert.Equal("netporter.v1.Porter", PorterApi.ServiceName);
-        Assert.Equal("/netporter.v1.Porter/Info", PorterApi.Info.Path);
-        Assert.Equal("/netporter.v1.Porter/Create", PorterApi.Create.Path);
-        Assert.Equal("/netporter.v1.Porter/Setup", PorterApi.Setup.Path);
-        Assert.Equal("/netporter.v1.Porter/Teardown", PorterApi.Teardown.Path);
-        Assert.Equal("Setup", PorterApi.Setup.Name);
+        Assert.Equal(["Info", "Create", "Setup", "Teardown"], Porter.Protocol.V1.Porter.Descriptor.Methods.Select(m => m.Name));
         Assert.Equal("1", PorterApi.ApiVersion);
-    }
-
-    [Fact]
-    public void Methods_parse_their_own_message_types()
-    {
-        Assert.Same(SetupRequest.Parser, PorterApi.Setup.RequestParser);
-        Assert.Same(SetupResponse.Parser, PorterApi.Setup.ResponseParser);
-        Assert.Same(TeardownResponse.Parser, PorterApi.Teardown.ResponseParser);
     }
 
     [Theory]
@@ -40,12 +27,11 @@ public sealed class PorterApiTests
     }
 
     [Fact]
-    public void RpcException_prints_status_and_detail()
+    public void A_failed_call_is_described_as_status_and_detail()
     {
-        var e = new RpcException(StatusCode.PermissionDenied, "alice may not use 'lan'");
-        Assert.Equal("PERMISSION_DENIED: alice may not use 'lan'", e.ToString());
-        Assert.Equal("alice may not use 'lan'", e.Message);
-        Assert.Equal("alice may not use 'lan'", e.Detail);
-        Assert.Equal(14, (int)StatusCode.Unavailable);
+        var e = RpcErrors.Of(StatusCode.PermissionDenied, "alice may not use 'lan'");
+        Assert.Equal("PERMISSION_DENIED: alice may not use 'lan'", e.Describe());
+        Assert.Equal("alice may not use 'lan'", e.Status.Detail);
+        Assert.Equal(StatusCode.PermissionDenied, e.StatusCode);
     }
 }

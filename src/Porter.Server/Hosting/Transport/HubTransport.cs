@@ -2,6 +2,7 @@ using System.Net;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 using Microsoft.Extensions.Logging;
+using Porter.Server.Identity;
 
 namespace Porter.Server.Hosting.Transport;
 
@@ -47,7 +48,15 @@ internal sealed class HubListener(SocketHub hub, SocketConnectionContextFactory 
         }
         var context = contexts.Create(accepted.Socket);
         var uid = accepted.Peer.Uid;
-        context.ConnectionClosed.Register(() => hub.Connections.Leave(uid));
+        // The peer as the kernel reported it at accept, with a pidfd that pins that very process, for every call on
+        // this connection (CallerInterceptor reads it); both go when the connection closes.
+        var peer = new PeerProcess(accepted.Peer, PeerCredentials.TryOpenPidfd(accepted.Socket));
+        context.Items[typeof(PeerProcess)] = peer;
+        context.ConnectionClosed.Register(() =>
+        {
+            peer.Dispose();
+            hub.Connections.Leave(uid);
+        });
         return context;
     }
 

@@ -1,6 +1,6 @@
 using System.Text;
 using System.Text.Json.Nodes;
-using Porter.Protocol.Grpc;
+using Grpc.Core;
 using Porter.Protocol.V1;
 using Porter.Server.Attachments;
 using Porter.Server.Cni.Config;
@@ -54,8 +54,8 @@ public sealed class AttachmentPlanTests
     private static string Invalid(NetworkConfigList network, SetupRequest request)
     {
         var e = Assert.Throws<RpcException>(() => AttachmentPlan.For(network, request, 1000));
-        Assert.Equal(StatusCode.InvalidArgument, e.Status);
-        return e.Message;
+        Assert.Equal(StatusCode.InvalidArgument, e.StatusCode);
+        return e.Status.Detail;
     }
 
     private static string? Json(IReadOnlyDictionary<string, JsonNode> values, string key) =>

@@ -1,7 +1,7 @@
 using System.Collections.Immutable;
 using System.Text.Json.Nodes;
+using Grpc.Core;
 using Microsoft.Extensions.Logging.Abstractions;
-using Porter.Protocol.Grpc;
 using Porter.Server.Attachments;
 using Porter.Server.Cni.Invocation;
 using Porter.Server.Cni.Runtime;
@@ -52,8 +52,8 @@ public sealed class AttachmentQuotaTests : IDisposable
         using var second = _quota.Claim(Alice, Key(Alice, "b"));
 
         var e = Assert.Throws<RpcException>(() => _quota.Claim(Alice, Key(Alice, "c")));
-        Assert.Equal(StatusCode.ResourceExhausted, e.Status);
-        Assert.Equal("alice (uid 1000) already has 2 attachments (limit 2); tear some down first", e.Message);
+        Assert.Equal(StatusCode.ResourceExhausted, e.StatusCode);
+        Assert.Equal("alice (uid 1000) already has 2 attachments (limit 2); tear some down first", e.Status.Detail);
         // Others are not affected, nor is root.
         using var bobs = _quota.Claim(Bob, Key(Bob, "a"));
         using var roots = _quota.Claim(new CallerIdentity(0, 0, 3, "root", []), new AttachmentKey(0, "lan", "x", "eth0"));

@@ -1,5 +1,5 @@
 using Google.Protobuf.Collections;
-using Porter.Protocol.Grpc;
+using Grpc.Core;
 using Porter.Protocol.V1;
 using Porter.Server.Attachments;
 using Xunit;
@@ -20,8 +20,8 @@ public sealed class PortMappingsTests
     private static string Fails(params PortMapping[] mappings)
     {
         var e = Assert.Throws<RpcException>(() => PortMappings.Expand(Mappings(mappings)));
-        Assert.Equal(StatusCode.InvalidArgument, e.Status);
-        return e.Message;
+        Assert.Equal(StatusCode.InvalidArgument, e.StatusCode);
+        return e.Status.Detail;
     }
 
     [Fact]

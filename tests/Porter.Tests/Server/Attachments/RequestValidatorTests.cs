@@ -1,5 +1,5 @@
 using System.Net;
-using Porter.Protocol.Grpc;
+using Grpc.Core;
 using Porter.Server.Attachments;
 using Xunit;
 
@@ -13,8 +13,8 @@ public sealed class RequestValidatorTests
     private static string Invalid(Action action)
     {
         var e = Assert.Throws<RpcException>(action);
-        Assert.Equal(StatusCode.InvalidArgument, e.Status);
-        return e.Message;
+        Assert.Equal(StatusCode.InvalidArgument, e.StatusCode);
+        return e.Status.Detail;
     }
 
     [Theory]

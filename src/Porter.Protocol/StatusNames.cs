@@ -1,28 +1,8 @@
-namespace Porter.Protocol.Grpc;
+using Grpc.Core;
 
-/// <summary>The canonical gRPC status codes (numbers are the wire values of grpc-status).</summary>
-public enum StatusCode
-{
-    OK = 0,
-    Cancelled = 1,
-    Unknown = 2,
-    InvalidArgument = 3,
-    DeadlineExceeded = 4,
-    NotFound = 5,
-    AlreadyExists = 6,
-    PermissionDenied = 7,
-    ResourceExhausted = 8,
-    FailedPrecondition = 9,
-    Aborted = 10,
-    OutOfRange = 11,
-    Unimplemented = 12,
-    Internal = 13,
-    Unavailable = 14,
-    DataLoss = 15,
-    Unauthenticated = 16,
-}
+namespace Porter.Protocol;
 
-public static class StatusCodeNames
+public static class StatusNames
 {
     /// <summary>The spelling gRPC documentation and other implementations use, e.g. PERMISSION_DENIED.</summary>
     public static string ToWireName(this StatusCode code) => code switch
@@ -46,4 +26,13 @@ public static class StatusCodeNames
         StatusCode.Unauthenticated => "UNAUTHENTICATED",
         _ => ((int)code).ToString(System.Globalization.CultureInfo.InvariantCulture),
     };
+
+    /// <summary>"STATUS: detail", as the plugin reports a failed call to netavark.</summary>
+    public static string Describe(this RpcException e) => $"{e.StatusCode.ToWireName()}: {e.Status.Detail}";
+}
+
+public static class RpcErrors
+{
+    /// <summary>A failed call with this status and the message the caller is shown (grpc-message).</summary>
+    public static RpcException Of(StatusCode code, string detail) => new(new Status(code, detail));
 }
