@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Net;
 using System.Text.Json.Nodes;
 using Porter.Protocol.V1;
 using Porter.Server.Cni.Config;
@@ -142,15 +143,14 @@ public sealed record AttachmentPlan(
             case "dhcp":
                 throw RequestValidator.Invalid($"resource '{network.Name}' gets its addresses by DHCP; static IPs cannot be assigned on it");
         }
-        var subnets = request.Network?.Subnets.Select(s => s.Subnet).ToList() ?? [];
+        var subnets = (request.Network?.Subnets ?? []).Select(s => IPNetwork.TryParse(s.Subnet, out var n) ? n : (IPNetwork?)null)
+            .OfType<IPNetwork>().ToList();
         var result = new List<string>();
         foreach (var text in request.StaticIps)
         {
             var ip = RequestValidator.StaticIp(text);
-            var subnet = subnets.FirstOrDefault(s => IpPrefix.Contains(s, ip, out _));
-            if (subnet is not null)
+            if (subnets.Where(s => s.Contains(ip)).Select(s => (int?)s.PrefixLength).FirstOrDefault() is { } prefix)
             {
-                IpPrefix.Contains(subnet, ip, out var prefix);
                 result.Add($"{ip}/{prefix}");
             }
             else if (ipam == "static")

@@ -71,17 +71,8 @@ public static partial class RequestValidator
     /// A bare IPv4 (dotted quad) or IPv6 address, without prefix or zone. Leading zeros are refused, as Go's
     /// net.ParseIP (podman) does: .NET would read "010.1.1.1" as octal, i.e. 8.1.1.1.
     /// </summary>
-    public static IPAddress StaticIp(string text)
-    {
-        var ok = text.Contains(':')
-            ? !text.Contains('%') && !text.Contains('/') && IPAddress.TryParse(text, out var v6) && v6.AddressFamily == AddressFamily.InterNetworkV6
-            : DottedQuad().IsMatch(text);
-        if (!ok)
-        {
-            throw Invalid($"static_ips: {CniNames.Quote(text)} is not an IP address");
-        }
-        return IPAddress.Parse(text);
-    }
+    public static IPAddress StaticIp(string text) =>
+        Net.IpAddresses.TryParse(text, out var address) ? address : throw Invalid($"static_ips: {CniNames.Quote(text)} is not an IP address");
 
     /// <summary>A unicast Ethernet address; multicast or all-zero MACs would break the LAN, not just the container.</summary>
     public static string StaticMac(string text)
@@ -105,9 +96,6 @@ public static partial class RequestValidator
     public static RpcException Invalid(string message) => RpcErrors.Of(StatusCode.InvalidArgument, message);
 
     // \z, not $: $ would also match before a trailing newline.
-    [GeneratedRegex(@"^(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}\z")]
-    private static partial Regex DottedQuad();
-
     [GeneratedRegex(@"^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}\z")]
     private static partial Regex Mac();
 }

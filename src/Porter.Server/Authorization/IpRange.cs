@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Numerics;
-using Porter.Server.Attachments;
+
 
 namespace Porter.Server.Authorization;
 
@@ -17,21 +17,14 @@ public sealed record IpRange(IPAddress First, IPAddress Last, string Text)
         problem = "";
         if (text.Contains('/'))
         {
-            if (!IpPrefix.TryParse(text, out var network, out var prefix))
+            // IPNetwork quietly clears host bits ("192.168.1.65/28" parses as .64/28): a grant that says .65 means a mistake.
+            if (IPNetwork.TryParse(text, out var block) && IPAddress.TryParse(text.AsSpan(0, text.IndexOf('/')), out var written) && written.Equals(block.BaseAddress))
             {
-                problem = $"'{text}' is not a valid CIDR block";
-                return false;
+                range = new IpRange(block.BaseAddress, FromNumber(ToNumber(block.BaseAddress) | HostMask(block.BaseAddress, block.PrefixLength), block.BaseAddress.AddressFamily), text);
+                return true;
             }
-            var bits = network.GetAddressBytes().Length * 8;
-            var value = ToNumber(network);
-            var hostMask = prefix == bits ? BigInteger.Zero : (BigInteger.One << (bits - prefix)) - 1;
-            if ((value & hostMask) != 0)
-            {
-                problem = $"'{text}' has host bits set (did you mean {FromNumber(value & ~hostMask, network.AddressFamily)}/{prefix}?)";
-                return false;
-            }
-            range = new IpRange(network, FromNumber(value | hostMask, network.AddressFamily), text);
-            return true;
+            problem = HostBitsProblem(text) ?? $"'{text}' is not a valid CIDR block";
+            return false;
         }
         var dash = text.IndexOf('-');
         var firstText = dash < 0 ? text : text[..dash];
@@ -56,19 +49,27 @@ public sealed record IpRange(IPAddress First, IPAddress Last, string Text)
 
     public override string ToString() => Text;
 
-    private static bool ParseAddress(string text, out IPAddress address)
+    /// <summary>For "192.168.1.5/24" (host bits set), say what was probably meant.</summary>
+    private static string? HostBitsProblem(string text)
     {
-        address = IPAddress.None;
-        try
+        var slash = text.IndexOf('/');
+        if (!IPAddress.TryParse(text.AsSpan(0, slash), out var address) ||
+            !int.TryParse(text.AsSpan(slash + 1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var prefix) ||
+            prefix > address.GetAddressBytes().Length * 8)
         {
-            address = RequestValidator.StaticIp(text.Trim());
-            return true;
+            return null;
         }
-        catch (Grpc.Core.RpcException)
-        {
-            return false;
-        }
+        var network = FromNumber(ToNumber(address) & ~HostMask(address, prefix), address.AddressFamily);
+        return $"'{text}' has host bits set (did you mean {network}/{prefix}?)";
     }
+
+    private static BigInteger HostMask(IPAddress address, int prefix)
+    {
+        var bits = address.GetAddressBytes().Length * 8;
+        return prefix == bits ? BigInteger.Zero : (BigInteger.One << (bits - prefix)) - 1;
+    }
+
+    private static bool ParseAddress(string text, out IPAddress address) => Net.IpAddresses.TryParse(text.Trim(), out address);
 
     private static BigInteger ToNumber(IPAddress address) => new(address.GetAddressBytes(), isUnsigned: true, isBigEndian: true);
 

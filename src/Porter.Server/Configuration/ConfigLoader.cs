@@ -134,14 +134,9 @@ public static class ConfigLoader
         foreach (var server in dns.Get("servers")?.Items() ?? [])
         {
             var text = server.AsString();
-            try
-            {
-                servers.Add(Attachments.RequestValidator.StaticIp(text).ToString());
-            }
-            catch (Grpc.Core.RpcException)
-            {
-                throw server.Error($"{JsonSource.Quote(text)} is not an IP address (DNS servers are given by address)");
-            }
+            servers.Add(Net.IpAddresses.TryParse(text, out var address)
+                ? address.ToString()
+                : throw server.Error($"{JsonSource.Quote(text)} is not an IP address (DNS servers are given by address)"));
         }
         var search = ImmutableArray.CreateBuilder<string>();
         foreach (var domain in dns.Get("search")?.Items() ?? [])

@@ -66,7 +66,7 @@ public static class StatusBlockBuilder
         var gateway = ip.Gateway ?? "";
         if (gateway.Length == 0 && networkSubnets is not null && IPAddress.TryParse(ip.Address.Split('/')[0], out var address))
         {
-            gateway = networkSubnets.FirstOrDefault(s => s.Gateway.Length > 0 && Attachments.IpPrefix.Contains(s.Cidr, address, out _)).Gateway ?? "";
+            gateway = networkSubnets.FirstOrDefault(s => s.Gateway.Length > 0 && IPNetwork.TryParse(s.Cidr, out var subnet) && subnet.Contains(address)).Gateway ?? "";
         }
         return new NetAddress { Ipnet = ip.Address, Gateway = gateway };
     }

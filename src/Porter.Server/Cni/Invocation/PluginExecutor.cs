@@ -2,6 +2,7 @@ using System.ComponentModel;
 using System.Diagnostics;
 using System.Text;
 using System.Text.Json;
+using CliWrap;
 using Microsoft.Extensions.Logging;
 
 namespace Porter.Server.Cni.Invocation;
@@ -16,8 +17,11 @@ public sealed record PluginInvocation(
     TimeSpan Timeout);
 
 /// <summary>
-/// Runs a CNI plugin binary per the spec's process contract: config on stdin, result or error object on stdout,
-/// logs on stderr. Like libcni it retries "text file busy", and unlike libcni it bounds the run time.
+/// Runs a CNI plugin binary per the spec's process contract, on CliWrap: config on stdin, result or error object on
+/// stdout, logs on stderr. What CliWrap leaves to us is kept here: output is captured up to a bound (and drained past
+/// it, so the plugin never blocks on a full pipe); the environment is exactly the CNI variables (CliWrap merges with the
+/// daemon's, so every inherited variable is removed); a timeout kills the plugin with all its children (a child still
+/// holding stdout would otherwise keep CliWrap waiting); and, like libcni, "text file busy" is retried.
 /// </summary>
 public sealed class PluginExecutor(ILogger<PluginExecutor> logger)
 {
@@ -26,122 +30,131 @@ public sealed class PluginExecutor(ILogger<PluginExecutor> logger)
 
     public async Task<byte[]> ExecAsync(PluginInvocation invocation, CancellationToken cancellationToken)
     {
-        using var process = Start(invocation);
-        // Process.Dispose does not close redirected streams once they were used directly: close all three here,
-        // or every plugin run leaks pipe descriptors (stdin too, when the write fails because the plugin exited).
-        using var stdoutStream = process.StandardOutput.BaseStream;
-        using var stderrStream = process.StandardError.BaseStream;
-        var stdoutTask = ReadBoundedAsync(stdoutStream);
-        var stderrTask = ReadBoundedAsync(stderrStream);
-        using (var stdinStream = process.StandardInput.BaseStream)
-        {
-            try
-            {
-                await stdinStream.WriteAsync(invocation.Stdin, cancellationToken).ConfigureAwait(false);
-            }
-            catch (IOException)
-            {
-                // The plugin exited without reading all of stdin; its exit status says why.
-            }
-        }
-
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(invocation.Timeout);
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-            Kill(process);
-            if (cancellationToken.IsCancellationRequested)
-            {
-                throw;
-            }
-            throw new CniTimeoutException(invocation.PluginType, invocation.Command, invocation.Timeout);
-        }
-
-        var (stdout, stdoutTruncated) = await stdoutTask.ConfigureAwait(false);
-        var (stderrBytes, _) = await stderrTask.ConfigureAwait(false);
-        var stderr = Encoding.UTF8.GetString(stderrBytes).Trim();
-        if (stderr.Length > 0)
-        {
-            logger.LogDebug("plugin {Type} {Command} stderr: {Stderr}", invocation.PluginType, invocation.Command, stderr);
-        }
-        if (stdoutTruncated)
-        {
-            throw new CniException($"CNI plugin '{invocation.PluginType}' wrote more than {MaxOutput} bytes ({invocation.Command})");
-        }
-        if (process.ExitCode == 0)
-        {
-            return stdout;
-        }
-        throw ParseError(invocation, process.ExitCode, stdout, stderr);
-    }
-
-    private Process Start(PluginInvocation invocation)
-    {
-        var startInfo = new ProcessStartInfo(invocation.PluginPath)
-        {
-            UseShellExecute = false,
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            WorkingDirectory = "/",
-        };
-        // Plugins get exactly the CNI variables and a PATH, nothing inherited from the daemon.
-        startInfo.Environment.Clear();
-        foreach (var (key, value) in invocation.Environment)
-        {
-            startInfo.Environment[key] = value;
-        }
         for (var attempt = 1; ; attempt++)
         {
             try
             {
-                return Process.Start(startInfo) ?? throw new CniException($"could not start CNI plugin '{invocation.PluginType}'");
+                return await RunOnceAsync(invocation, cancellationToken).ConfigureAwait(false);
             }
-            catch (Win32Exception e) when (e.NativeErrorCode == TextFileBusy && attempt < 5)
+            catch (Exception e) when (StartError(e) is { NativeErrorCode: TextFileBusy } && attempt < 5)
             {
                 // The binary is being replaced (package upgrade); libcni retries the same way.
-                Thread.Sleep(50 * attempt);
+                await Task.Delay(50 * attempt, cancellationToken).ConfigureAwait(false);
             }
-            catch (Win32Exception e)
+            catch (Exception e) when (StartError(e) is { } start)
             {
-                throw new CniException($"could not start CNI plugin '{invocation.PluginType}' at {invocation.PluginPath}: {e.Message}", e);
+                throw new CniException($"could not start CNI plugin '{invocation.PluginType}' at {invocation.PluginPath}: {start.Message}", e);
             }
         }
     }
 
-    private void Kill(Process process)
+    private async Task<byte[]> RunOnceAsync(PluginInvocation invocation, CancellationToken cancellationToken)
+    {
+        var stdout = new BoundedBuffer(MaxOutput);
+        var stderr = new BoundedBuffer(MaxOutput);
+        var command = Cli.Wrap(invocation.PluginPath)
+            .WithWorkingDirectory("/")
+            .WithEnvironmentVariables(Environment(invocation.Environment))
+            .WithStandardInputPipe(PipeSource.FromBytes(invocation.Stdin))
+            .WithStandardOutputPipe(PipeTarget.Create(stdout.FillAsync))
+            .WithStandardErrorPipe(PipeTarget.Create(stderr.FillAsync))
+            .WithValidation(CommandResultValidation.None);
+
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var run = command.ExecuteAsync(timeout.Token);
+        // On timeout (or the caller's cancellation) the whole tree goes, before CliWrap waits for stdout to close.
+        using var killer = timeout.Token.Register(() => KillTree(run.ProcessId));
+        timeout.CancelAfter(invocation.Timeout);
+        CommandResult result;
+        try
+        {
+            result = await run.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new CniTimeoutException(invocation.PluginType, invocation.Command, invocation.Timeout);
+        }
+
+        var stderrText = Encoding.UTF8.GetString(stderr.Bytes).Trim();
+        if (stderrText.Length > 0)
+        {
+            logger.LogDebug("plugin {Type} {Command} stderr: {Stderr}", invocation.PluginType, invocation.Command, stderrText);
+        }
+        if (stdout.Truncated)
+        {
+            throw new CniException($"CNI plugin '{invocation.PluginType}' wrote more than {MaxOutput} bytes ({invocation.Command})");
+        }
+        if (result.ExitCode == 0)
+        {
+            return stdout.Bytes;
+        }
+        throw ParseError(invocation, result.ExitCode, stdout.Bytes, stderrText);
+    }
+
+    /// <summary>Exactly the invocation's variables: everything the daemon has is removed (null), then these are set.</summary>
+    private static Dictionary<string, string?> Environment(IReadOnlyList<KeyValuePair<string, string>> variables)
+    {
+        var environment = new Dictionary<string, string?>(StringComparer.Ordinal);
+        foreach (var key in System.Environment.GetEnvironmentVariables().Keys.Cast<string>())
+        {
+            environment[key] = null;
+        }
+        foreach (var (key, value) in variables)
+        {
+            environment[key] = value;
+        }
+        return environment;
+    }
+
+    /// <summary>The operating system's reason when the process could not be started at all (CliWrap wraps it).</summary>
+    private static Win32Exception? StartError(Exception e)
+    {
+        for (Exception? x = e; x is not null; x = x.InnerException)
+        {
+            if (x is Win32Exception w)
+            {
+                return w;
+            }
+        }
+        return null;
+    }
+
+    private void KillTree(int pid)
     {
         try
         {
+            using var process = Process.GetProcessById(pid);
             process.Kill(entireProcessTree: true);
         }
-        catch (Exception e) when (e is InvalidOperationException or Win32Exception)
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException or Win32Exception)
         {
-            logger.LogDebug(e, "plugin process already gone");
+            logger.LogDebug("plugin process {Pid} already gone", pid);
         }
     }
 
-    private static async Task<(byte[] Bytes, bool Truncated)> ReadBoundedAsync(Stream stream)
+    /// <summary>Keeps the first <c>limit</c> bytes of a stream and drains the rest.</summary>
+    private sealed class BoundedBuffer(int limit)
     {
-        var buffer = new MemoryStream();
-        var chunk = new byte[16384];
-        var truncated = false;
-        int n;
-        while ((n = await stream.ReadAsync(chunk).ConfigureAwait(false)) > 0)
+        private readonly MemoryStream _kept = new();
+
+        public bool Truncated { get; private set; }
+
+        public byte[] Bytes => _kept.ToArray();
+
+        public async Task FillAsync(Stream stream, CancellationToken cancellationToken)
         {
-            // Keep draining past the limit so the plugin never blocks on a full pipe.
-            if (buffer.Length + n > MaxOutput)
+            var chunk = new byte[16384];
+            int n;
+            while ((n = await stream.ReadAsync(chunk, cancellationToken).ConfigureAwait(false)) > 0)
             {
-                truncated = true;
-                continue;
+                if (_kept.Length + n > limit)
+                {
+                    Truncated = true;
+                    continue;
+                }
+                _kept.Write(chunk, 0, n);
             }
-            buffer.Write(chunk, 0, n);
         }
-        return (buffer.ToArray(), truncated);
     }
 
     /// <summary>stdout should hold {"code","msg","details"}; fall back the way libcni does when it does not.</summary>
