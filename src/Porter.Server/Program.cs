@@ -1,6 +1,7 @@
 using Porter.Server.Configuration;
 using Porter.Server.Hosting;
 using Porter.Server.Identity;
+using Porter.Server.Json;
 using Porter.Server.Rpc;
 
 // net-porter is Linux-only: namespaces, SO_PEERCRED, nsfs.

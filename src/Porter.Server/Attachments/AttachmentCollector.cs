@@ -188,9 +188,3 @@ public sealed class AttachmentCollector(
 
     private sealed record Sighting(string Identity, DateTimeOffset First);
 }
-
-/// <summary>Processes of the server's own (the DHCP daemon) that may sit in container namespaces without keeping them "in use".</summary>
-public interface IHelperProcesses
-{
-    IEnumerable<int> Pids { get; }
-}

@@ -3,6 +3,7 @@ using Porter.Protocol;
 using Porter.Server.Cni.Config;
 using Porter.Server.Cni.Invocation;
 using Porter.Server.Configuration;
+using Porter.Server.Json;
 using Porter.Server.Namespaces;
 
 namespace Porter.Server.Attachments;

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging;
 using Porter.Server.Cni.Config;
 using Porter.Server.Cni.Runtime;
 using Porter.Server.Configuration;
+using Porter.Server.Json;
 using Porter.Server.Namespaces;
 
 namespace Porter.Server.Attachments;

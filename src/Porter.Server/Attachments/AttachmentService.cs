@@ -11,6 +11,7 @@ using Porter.Server.Cni.Runtime;
 using Porter.Server.Cni.Types;
 using Porter.Server.Configuration;
 using Porter.Server.Identity;
+using Porter.Server.Json;
 using Porter.Server.Namespaces;
 using Porter.Server.Netavark;
 using Porter.Server.Rpc;

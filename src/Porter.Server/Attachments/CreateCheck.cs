@@ -4,6 +4,7 @@ using Porter.Protocol.V1;
 using Porter.Server.Cni.Invocation;
 using Porter.Server.Cni.Runtime;
 using Porter.Server.Configuration;
+using Porter.Server.Identity;
 using Porter.Server.Rpc;
 
 namespace Porter.Server.Attachments;

@@ -1,5 +1,6 @@
 using Porter.Server.Cni.Config;
 using Porter.Server.Cni.Runtime;
+using Porter.Server.Json;
 using Porter.Server.Namespaces;
 
 namespace Porter.Server.Attachments;
@@ -55,7 +56,7 @@ public sealed class HostBridges(string stateDir, KeyedLocks locks)
             {
                 return BridgeOf(NetworkConfigList.FromBytes(e.Config, "")) == bridge;
             }
-            catch (Configuration.ConfigException)
+            catch (Json.ConfigException)
             {
                 return false;
             }

@@ -7,6 +7,7 @@ using Porter.Server.Cni.Config;
 using Porter.Server.Configuration;
 using Porter.Server.Dhcp;
 using Porter.Server.Namespaces;
+using Porter.Server.Net;
 
 namespace Porter.Server.Attachments;
 

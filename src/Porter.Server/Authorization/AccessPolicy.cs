@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using Porter.Server.Configuration;
 using Porter.Server.Identity;
+using Porter.Server.Net;
 
 namespace Porter.Server.Authorization;
 

@@ -4,6 +4,8 @@ using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Porter.Server.Authorization;
 using Porter.Server.Cni.Config;
+using Porter.Server.Json;
+using Porter.Server.Net;
 
 namespace Porter.Server.Configuration;
 
@@ -18,7 +20,7 @@ public static class ConfigLoader
     public const string DefaultStateDir = "/var/lib/net-porter";
     public const string DefaultUserRuntimeDir = "/run/user";
     public static readonly ImmutableArray<string> DefaultPluginDirs = ["/usr/lib/cni", "/usr/libexec/cni", "/opt/cni/bin"];
-    public const int MaxResourceNameLength = 100;
+    public const int MaxResourceNameLength = CniNames.MaxNetworkNameLength;
 
     public static ServerConfig Load(string path)
     {

@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using Porter.Server.Cni.Config;
 using Porter.Server.Identity;
+using Porter.Server.Json;
 
 namespace Porter.Server.Configuration;
 

@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using Microsoft.Extensions.Logging;
 using Porter.Server.Authorization;
+using Porter.Server.Net;
 
 namespace Porter.Server.Configuration;
 

@@ -8,6 +8,7 @@ using Porter.Server.Cni.Config;
 using Porter.Server.Cni.Invocation;
 using Porter.Server.Cni.Runtime;
 using Porter.Server.Configuration;
+using Porter.Server.Namespaces;
 using Porter.Server.Native;
 
 namespace Porter.Server.Dhcp;
@@ -106,7 +107,7 @@ public sealed class DhcpDaemon(ConfigStore store, ILogger<DhcpDaemon> logger) : 
             WorkingDirectory = "/",
         };
         startInfo.Environment.Clear();
-        startInfo.Environment["PATH"] = CniRuntime.PluginSearchPath;
+        startInfo.Environment["PATH"] = Native.SystemPaths.Search;
         var timeout = ((int)config.Dhcp.RequestTimeout.TotalSeconds).ToString(CultureInfo.InvariantCulture) + "s";
         string[] args = ["daemon", "-socketpath", SocketPath, "-pidfile", PidFile, "-timeout", timeout, "-resendmax", "4s"];
         foreach (var arg in config.Dhcp.Broadcast ? [.. args, "-broadcast"] : args)

@@ -38,7 +38,7 @@ public static class IpCommand
         startInfo.RedirectStandardOutput = true;
         startInfo.RedirectStandardError = true;
         startInfo.UseShellExecute = false;
-        startInfo.Environment["PATH"] = Cni.Runtime.CniRuntime.PluginSearchPath;
+        startInfo.Environment["PATH"] = Native.SystemPaths.Search;
         using var process = Process.Start(startInfo) ?? throw new IOException("cannot run ip");
         using var stdoutStream = process.StandardOutput;
         using var stderrStream = process.StandardError;

@@ -16,7 +16,7 @@ public sealed class CallLogInterceptor(ILogger<CallLogInterceptor> logger) : Int
         UnaryServerMethod<TRequest, TResponse> continuation)
     {
         var started = Stopwatch.GetTimestamp();
-        var method = CallContext.MethodName(context);
+        var method = CallContexts.MethodName(context);
         try
         {
             var reply = await continuation(request, context).ConfigureAwait(false);
@@ -46,7 +46,7 @@ public sealed class CallLogInterceptor(ILogger<CallLogInterceptor> logger) : Int
     }
 
     private static string Who(ServerCallContext context) =>
-        CallContext.Find(context) is { } call ? $"{call.Caller.Describe()} pid {call.Caller.Pid}" : "unknown caller";
+        CallContexts.Find(context) is { } call ? $"{call.Caller.Describe()} pid {call.Caller.Pid}" : "unknown caller";
 
     private static double Elapsed(long started) => Stopwatch.GetElapsedTime(started).TotalMilliseconds;
 

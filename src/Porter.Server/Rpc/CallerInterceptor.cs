@@ -24,7 +24,7 @@ public sealed class CallerInterceptor(CallerResolver callers, UserLimits limits)
         try
         {
             var caller = callers.Resolve(peer.Credentials);
-            new CallContext(peer, caller, context.CancellationToken, CallContext.MethodName(context)).AttachTo(context);
+            CallContexts.Attach(context, new CallContext(peer, caller, context.CancellationToken, CallContexts.MethodName(context)));
             if (!limits.Requests.TryEnter(caller.Uid))
             {
                 throw RpcErrors.Of(StatusCode.ResourceExhausted,

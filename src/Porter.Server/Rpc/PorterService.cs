@@ -16,7 +16,7 @@ public sealed class PorterService(ConfigStore store, CreateCheck create, Attachm
 
     public override Task<InfoResponse> Info(InfoRequest request, ServerCallContext context)
     {
-        var caller = CallContext.Of(context).Caller;
+        var caller = CallContexts.Of(context).Caller;
         var response = new InfoResponse
         {
             ServerVersion = ServerVersion,
@@ -28,9 +28,9 @@ public sealed class PorterService(ConfigStore store, CreateCheck create, Attachm
         return Task.FromResult(response);
     }
 
-    public override Task<CreateResponse> Create(CreateRequest request, ServerCallContext context) => create.CreateAsync(request, CallContext.Of(context));
+    public override Task<CreateResponse> Create(CreateRequest request, ServerCallContext context) => create.CreateAsync(request, CallContexts.Of(context));
 
-    public override Task<SetupResponse> Setup(SetupRequest request, ServerCallContext context) => attachments.SetupAsync(request, CallContext.Of(context));
+    public override Task<SetupResponse> Setup(SetupRequest request, ServerCallContext context) => attachments.SetupAsync(request, CallContexts.Of(context));
 
-    public override Task<TeardownResponse> Teardown(TeardownRequest request, ServerCallContext context) => attachments.TeardownAsync(request, CallContext.Of(context));
+    public override Task<TeardownResponse> Teardown(TeardownRequest request, ServerCallContext context) => attachments.TeardownAsync(request, CallContexts.Of(context));
 }

@@ -1,3 +1,4 @@
+using Porter.Server.Json;
 namespace Porter.Server.Cni.Config;
 
 /// <summary>
@@ -6,6 +7,9 @@ namespace Porter.Server.Cni.Config;
 /// </summary>
 public static class CniNames
 {
+    /// <summary>The longest network (and so resource) name accepted: it becomes part of file names and lock keys.</summary>
+    public const int MaxNetworkNameLength = 100;
+
     /// <summary>Container ids and network names: ^[a-zA-Z0-9][a-zA-Z0-9_.\-]*$.</summary>
     public static bool IsValidIdentifier(string value)
     {
@@ -67,5 +71,5 @@ public static class CniNames
     /// <summary>A plugin type is a file name inside the plugin directory, never a path.</summary>
     public static bool IsValidPluginType(string type) => IsValidIdentifier(type) && type is not ("." or "..");
 
-    public static string Quote(string s) => Configuration.JsonSource.Quote(s);
+    public static string Quote(string s) => Json.JsonSource.Quote(s);
 }

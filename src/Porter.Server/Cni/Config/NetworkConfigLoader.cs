@@ -2,7 +2,7 @@ using System.Collections.Immutable;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Porter.Server.Cni.Types;
-using Porter.Server.Configuration;
+using Porter.Server.Json;
 
 namespace Porter.Server.Cni.Config;
 
@@ -94,7 +94,7 @@ public static class NetworkConfigLoader
         }
 
         var name = nameNode.AsString();
-        if (CniNames.ValidateNetworkName(name, ConfigLoader.MaxResourceNameLength) is { } nameProblem)
+        if (CniNames.ValidateNetworkName(name, CniNames.MaxNetworkNameLength) is { } nameProblem)
         {
             throw nameNode.Error(nameProblem);
         }

@@ -28,9 +28,6 @@ public sealed class CniRuntime(
     IEnumerable<IListPreparer> preparers,
     ILogger<CniRuntime> logger)
 {
-    /// <summary>bridge (ipMasq), portmap and firewall run iptables through PATH.</summary>
-    public const string PluginSearchPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-
     public ResultCache Cache => cache;
 
     /// <summary>The plugin binary for a type, which must be a regular executable file in the plugin directory.</summary>
@@ -234,7 +231,7 @@ public sealed class CniRuntime(
             new("CNI_IFNAME", rt.IfName),
             new("CNI_ARGS", rt.FormatCniArgs()),
             new("CNI_PATH", settings.PluginDir),
-            new("PATH", PluginSearchPath),
+            new("PATH", Native.SystemPaths.Search),
         ];
         if (settings.DumpEnv)
         {

@@ -69,7 +69,7 @@ public sealed class VersionNegotiator(PluginExecutor executor)
         }
         var stdout = await executor.ExecAsync(new PluginInvocation(
             type, path, "VERSION",
-            [new("CNI_COMMAND", "VERSION"), new("PATH", CniRuntime.PluginSearchPath)],
+            [new("CNI_COMMAND", "VERSION"), new("PATH", Native.SystemPaths.Search)],
             """{"cniVersion":"1.0.0"}"""u8.ToArray(),
             timeout), cancellationToken).ConfigureAwait(false);
         ImmutableArray<CniVersion> versions;

@@ -1,5 +1,6 @@
 using System.Net;
 using Porter.Server.Authorization;
+using Porter.Server.Net;
 using Xunit;
 
 namespace Porter.Tests.Server.Authorization;

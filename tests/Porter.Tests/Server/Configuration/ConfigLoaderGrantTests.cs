@@ -3,6 +3,7 @@ using System.Text;
 using Porter.Server.Authorization;
 using Porter.Server.Configuration;
 using Porter.Server.Identity;
+using Porter.Server.Json;
 using Xunit;
 
 namespace Porter.Tests.Server.Configuration;

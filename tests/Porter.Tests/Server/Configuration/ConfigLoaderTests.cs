@@ -1,6 +1,7 @@
 using System.Text;
 using Microsoft.Extensions.Logging;
 using Porter.Server.Configuration;
+using Porter.Server.Json;
 using Xunit;
 
 namespace Porter.Tests.Server.Configuration;

@@ -1,5 +1,6 @@
 using System.Text;
 using Porter.Server.Configuration;
+using Porter.Server.Json;
 using Xunit;
 
 namespace Porter.Tests.Server.Configuration;

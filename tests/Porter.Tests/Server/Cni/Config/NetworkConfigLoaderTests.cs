@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json;
 using Porter.Server.Cni.Config;
 using Porter.Server.Configuration;
+using Porter.Server.Json;
 using Xunit;
 
 namespace Porter.Tests.Server.Cni.Config;

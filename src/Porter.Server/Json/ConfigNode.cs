@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 
-namespace Porter.Server.Configuration;
+namespace Porter.Server.Json;
 
 /// <summary>A value inside a <see cref="JsonSource"/> with its path, and typed reads that fail with a located error.</summary>
 public readonly record struct ConfigNode(JsonElement Element, string Path, JsonSource Source)

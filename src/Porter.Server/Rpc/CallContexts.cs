@@ -4,16 +4,10 @@ using Porter.Server.Identity;
 
 namespace Porter.Server.Rpc;
 
-/// <summary>Per-call facts the handlers work from: the verified caller and the call's cancellation.</summary>
-public sealed class CallContext(PeerProcess peer, CallerIdentity caller, CancellationToken aborted, string method)
+/// <summary>Where a call's <see cref="CallContext"/> lives while grpc-dotnet runs it: the call's user state.</summary>
+public static class CallContexts
 {
     private const string Key = "net-porter call";
-
-    public PeerProcess Peer { get; } = peer;
-    public CallerIdentity Caller { get; } = caller;
-    /// <summary>Signalled when the client disconnects or its deadline passes.</summary>
-    public CancellationToken Aborted { get; } = aborted;
-    public string Method { get; } = method;
 
     /// <summary>The call's context, as <see cref="CallerInterceptor"/> attached it before the handler ran.</summary>
     public static CallContext Of(ServerCallContext context) =>
@@ -21,7 +15,7 @@ public sealed class CallContext(PeerProcess peer, CallerIdentity caller, Cancell
 
     public static CallContext? Find(ServerCallContext context) => context.UserState.TryGetValue(Key, out var value) ? value as CallContext : null;
 
-    public void AttachTo(ServerCallContext context) => context.UserState[Key] = this;
+    public static void Attach(ServerCallContext context, CallContext call) => context.UserState[Key] = call;
 
     /// <summary>"Setup" from "/netporter.v1.Porter/Setup".</summary>
     public static string MethodName(ServerCallContext context) => context.Method[(context.Method.LastIndexOf('/') + 1)..];

@@ -1,4 +1,4 @@
-namespace Porter.Server.Configuration;
+namespace Porter.Server.Json;
 
 /// <summary>A configuration problem, located as precisely as possible: "file:line:column: path: what is wrong".</summary>
 public sealed class ConfigException : Exception

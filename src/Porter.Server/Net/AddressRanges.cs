@@ -3,7 +3,7 @@ using System.Net.Sockets;
 using System.Numerics;
 
 
-namespace Porter.Server.Authorization;
+namespace Porter.Server.Net;
 
 /// <summary>
 /// An inclusive range of addresses of one family, written as "192.168.1.64/28", "192.168.1.50-192.168.1.59" or a

@@ -1,7 +1,7 @@
 using System.Text;
 using System.Text.Json;
 
-namespace Porter.Server.Configuration;
+namespace Porter.Server.Json;
 
 /// <summary>
 /// A parsed JSON file that remembers where every value stood, so that errors found after parsing

@@ -1,13 +1,14 @@
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using Porter.Server.Attachments;
 using Porter.Server.Cni.Config;
 using Porter.Server.Cni.Invocation;
 using Porter.Server.Cni.Runtime;
 using Porter.Server.Configuration;
+using Porter.Server.Dhcp;
+using Porter.Server.Json;
 using Porter.Server.Namespaces;
 
-namespace Porter.Server.Dhcp;
+namespace Porter.Server.Attachments;
 
 /// <summary>
 /// The DHCP daemon keeps leases only in memory. Whenever it (re)starts — the server restarted, or the daemon died —
