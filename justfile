@@ -45,6 +45,11 @@ unit:
 bench iterations="50": deps publish
     dotnet run --project bench/Porter.Bench -c Release -- {{iterations}}
 
+# The bench for this build and for REV side by side in one run (REV is built in a scratch worktree) (root)
+bench-compare rev="HEAD~1" iterations="50": deps publish
+    scripts/build-baseline.sh {{rev}} out/baseline
+    dotnet run --project bench/Porter.Bench -c Release -- {{iterations}} --baseline out/baseline
+
 # Check a server configuration without starting the server
 check config="/etc/net-porter/config.json": publish
     out/server/net-porter-server --config {{config}} --check

@@ -5,8 +5,10 @@ using System.Text.Json.Nodes;
 using Porter.Testbed;
 
 // Latency and memory of the published binaries, measured the way they are used: the AOT plugin run as netavark runs
-// it, from an unprivileged user's rootless-style namespaces, against the server in a scratch host namespace. Prints a
-// Markdown report (bench/README.md explains it and keeps the latest numbers).
+// it, from an unprivileged user's rootless-style namespaces, against the server in a scratch host namespace. With
+// --baseline OUT (an out/ directory of another build, e.g. `just bench-compare REV`), the same measurements run for
+// both builds in one run, interleaved round by round, side by side with their ratio. Prints a Markdown report
+// (bench/README.md explains it and keeps the latest numbers).
 
 [assembly: System.Runtime.Versioning.SupportedOSPlatform("linux")]
 
@@ -15,7 +17,8 @@ if (!Environment.IsPrivilegedProcess)
     Console.Error.WriteLine("the benchmark must run as root: it creates namespaces, a user and network links");
     return 1;
 }
-var iterations = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 50;
+var iterations = args.Length > 0 && int.TryParse(args[0], CultureInfo.InvariantCulture, out var n) ? n : 50;
+var baselineDir = args.SkipWhile(a => a != "--baseline").Skip(1).FirstOrDefault();
 var report = new StringBuilder();
 using var made = new Disposables();
 T Keep<T>(T item) where T : IDisposable => made.Keep(item);
@@ -25,61 +28,64 @@ try
     var lan = Keep(ScratchLan.Create());
     var group = Keep(TestGroup.Create("bench"));
     var user = Keep(TestUser.Create("bench", group));
-    var workspace = Keep(Workspace.Create());
-    workspace.WriteConfig($$"""
-        {
-          "domain_socket": { "path": "{{workspace.SocketPath}}", "group": "{{group.Name}}" },
-          "resources": [{ "name": "lan", "allow_users": ["{{user.Name}}"] }, { "name": "lan-dhcp", "allow_users": ["{{user.Name}}"] }],
-          "state_dir": "{{workspace.StateDir}}",
-          "user_sockets": { "runtime_dir": "{{workspace.UserRuntimeRoot}}" },
-          "log": { "level": "warning" }
-        }
-        """);
-    workspace.WriteCni("lan.conflist", $$"""
-        { "cniVersion": "1.0.0", "name": "lan", "plugins": [{ "type": "macvlan", "master": "{{ScratchLan.Uplink}}",
-          "ipam": { "type": "host-local", "ranges": [[{ "subnet": "{{ScratchLan.Subnet}}", "rangeStart": "192.168.77.100", "rangeEnd": "192.168.77.149" }]] } }] }
-        """);
-    workspace.WriteCni("lan-dhcp.conflist", $$"""
-        { "cniVersion": "1.0.0", "name": "lan-dhcp", "plugins": [{ "type": "macvlan", "master": "{{ScratchLan.Uplink}}", "ipam": { "type": "dhcp" } }] }
-        """);
-    Keep(DnsmasqServer.Start(lan, workspace.Root));
-    workspace.RuntimeDirOf(user);
-
-    var clock = Stopwatch.StartNew();
-    var server = Keep(PorterServerProcess.Start(lan, workspace));
-    Wait.UntilAccepting(workspace.UserSocketOf(user), TimeSpan.FromSeconds(30), "the user's socket");
-    var startup = clock.Elapsed.TotalMilliseconds;
-
-    var driver = Path.Combine(workspace.Root, "driver.py");
-    File.Copy(Path.Combine(Artifacts.RepoRoot, "bench", "driver.py"), driver);
-    File.SetUnixFileMode(driver, (UnixFileMode)Convert.ToInt32("644", 8));
-    var caller = Keep(RootlessCaller.Start(user, workspace));
-
-    JsonObject Drive(string verb, string? netns, string stdin, int count)
+    var stacks = new List<Stack> { Stack.Start("now", null, null, lan, group, user, made) };
+    if (baselineDir is not null)
     {
-        var result = caller.Run($"python3 {driver} {workspace.PluginPath} {count} {verb} {netns}", stdin, TimeSpan.FromMinutes(10));
-        if (result.ExitCode != 0)
+        var plugin = Path.Combine(baselineDir, "net-porter");
+        var server = Path.Combine(baselineDir, "server", "net-porter-server");
+        if (!File.Exists(plugin) || !File.Exists(server))
         {
-            throw new InvalidOperationException($"driver failed: {result}");
+            throw new InvalidOperationException($"--baseline {baselineDir} must hold net-porter and server/net-porter-server (as `just publish` leaves out/)");
         }
-        return JsonNode.Parse(result.Stdout)!.AsObject();
+        stacks.Insert(0, Stack.Start("baseline", plugin, server, lan, group, user, made));
     }
+    Keep(DnsmasqServer.Start(lan, stacks[^1].Workspace.Root));
 
-    report.AppendLine($"net-porter benchmark, {DateTime.UtcNow:yyyy-MM-dd}, {Environment.ProcessorCount} CPUs, kernel {Environment.OSVersion.Version}, {iterations} iterations").AppendLine();
-    report.AppendLine("| measurement | n | min | p50 | p95 | max |").AppendLine("| --- | --- | --- | --- | --- | --- |");
-    void Row(string what, IEnumerable<double> samples)
+    report.AppendLine($"net-porter benchmark, {DateTime.UtcNow:yyyy-MM-dd}, {Environment.ProcessorCount} CPUs, kernel {Environment.OSVersion.Version}, {iterations} iterations" +
+        (baselineDir is null ? "" : $"; baseline {baselineDir}, interleaved")).AppendLine();
+    var rows = new List<(string What, Dictionary<string, double[]> Samples)>();
+
+    // Each measurement runs in rounds that alternate between the builds, so that both see the same machine.
+    Dictionary<string, JsonObject[]> Interleaved(Func<Stack, int, JsonObject> drive, int count)
     {
-        var sorted = samples.Order().ToArray();
-        string At(double q) => sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(q * sorted.Length) - 1)].ToString("0.0", CultureInfo.InvariantCulture);
-        report.AppendLine($"| {what} | {sorted.Length} | {sorted[0].ToString("0.0", CultureInfo.InvariantCulture)} ms | {At(0.5)} ms | {At(0.95)} ms | {sorted[^1].ToString("0.0", CultureInfo.InvariantCulture)} ms |");
+        var rounds = Math.Max(1, Math.Min(count, 5));
+        var results = stacks.ToDictionary(s => s.Label, _ => new List<JsonObject>());
+        for (var r = 0; r < rounds; r++)
+        {
+            foreach (var stack in stacks)
+            {
+                results[stack.Label].Add(drive(stack, Math.Max(1, count / rounds)));
+            }
+        }
+        return results.ToDictionary(kv => kv.Key, kv => kv.Value.ToArray());
     }
-    IEnumerable<double> Ms(JsonObject o, string verb) => o["ms"]![verb]!.AsArray().Select(v => v!.GetValue<double>());
+    void Record(string what, Dictionary<string, JsonObject[]> results, string verb) =>
+        rows.Add((what, results.ToDictionary(kv => kv.Key, kv => kv.Value.SelectMany(o => Ms(o, verb)).ToArray())));
 
     // 1. Start-up of the plugin binary alone (no server involved): the cost netavark pays on every container start.
-    var info = Drive("info", null, "", iterations * 2);
-    Row("`net-porter info` (Native AOT start-up, no server)", Ms(info, "info"));
+    var info = Interleaved((s, count) => s.Drive("info", null, "", count), iterations * 2);
+    Record("`net-porter info` (Native AOT start-up, no server)", info, "info");
 
-    // The same code as a framework-dependent JIT build, for comparison.
+    // 2. A full call: plugin start + connect + gRPC Create (ACL, version negotiation cached) + answer.
+    var network = NetavarkJson.Network("lan", "lan", null);
+    var create = Interleaved((s, count) => s.Drive("create", null, network.ToJsonString(), count), iterations);
+    Record("`net-porter create` round trip", create, "create");
+
+    // 3. Setup and teardown of a macvlan with host-local IPAM, end to end.
+    var cycle = Interleaved((s, count) => s.Drive("cycle", s.Netns, NetavarkJson.Exec(network, s.ContainerId, "bench"), count), iterations);
+    Record("`net-porter setup` macvlan + host-local", cycle, "setup");
+    Record("`net-porter teardown` macvlan + host-local", cycle, "teardown");
+
+    // 4. The same with DHCP from dnsmasq on the scratch LAN (lease, DHCPINFORM for DNS; release on teardown).
+    var dhcpNetwork = NetavarkJson.Network("lan-dhcp", "lan-dhcp", null);
+    var dhcp = Interleaved((s, count) => s.Drive("cycle", s.DhcpNetns, NetavarkJson.Exec(dhcpNetwork, s.ContainerId, "bench-dhcp"), count),
+        Math.Max(5, iterations / 5));
+    Record("`net-porter setup` macvlan + DHCP", dhcp, "setup");
+    Record("`net-porter teardown` macvlan + DHCP", dhcp, "teardown");
+
+    WriteLatency(report, rows, stacks.Select(s => s.Label).ToList());
+
+    // The same code as a framework-dependent JIT build, for comparison (current build only).
     var jitDll = Path.Combine(Artifacts.RepoRoot, "src", "Porter.Plugin", "bin", "Release", "net10.0", "linux-x64", "net-porter.dll");
     if (File.Exists(jitDll))
     {
@@ -90,36 +96,21 @@ try
             Shell.Check("dotnet", jitDll, "info");
             jit.Add(sw.Elapsed.TotalMilliseconds);
         }
-        Row("same plugin, JIT (`dotnet net-porter.dll info`), for comparison", jit);
+        report.AppendLine().AppendLine($"Same plugin under the JIT (`dotnet net-porter.dll info`, current build): p50 {Percentile(jit.Order().ToArray(), 0.5):0.0} ms.");
     }
 
-    // 2. A full call: plugin start + connect + gRPC Create (ACL, version negotiation cached) + answer.
-    var network = NetavarkJson.Network("lan", "lan", null);
-    var create = Drive("create", null, network.ToJsonString(), iterations);
-    Row("`net-porter create` round trip", Ms(create, "create"));
-
-    // 3. Setup and teardown of a macvlan with host-local IPAM, end to end.
-    var netns = caller.CreateContainerNetns();
-    var cycle = Drive("cycle", netns, NetavarkJson.Exec(network, NetavarkJson.NewContainerId(), "bench"), iterations);
-    Row("`net-porter setup` macvlan + host-local", Ms(cycle, "setup"));
-    Row("`net-porter teardown` macvlan + host-local", Ms(cycle, "teardown"));
-
-    // 4. The same with DHCP from dnsmasq on the scratch LAN (lease, DHCPINFORM for DNS; release on teardown).
-    var dhcpNetns = caller.CreateContainerNetns();
-    var dhcp = Drive("cycle", dhcpNetns, NetavarkJson.Exec(NetavarkJson.Network("lan-dhcp", "lan-dhcp", null), NetavarkJson.NewContainerId(), "bench-dhcp"), Math.Max(5, iterations / 5));
-    Row("`net-porter setup` macvlan + DHCP", Ms(dhcp, "setup"));
-    Row("`net-porter teardown` macvlan + DHCP", Ms(dhcp, "teardown"));
-
-    report.AppendLine().AppendLine("| memory | value |").AppendLine("| --- | --- |");
-    var peak = new[] { info, create, cycle }.Max(o => o["max_rss_kib"]!.GetValue<long>());
-    report.AppendLine($"| plugin peak RSS (largest of all runs) | {peak / 1024.0:0.0} MiB |");
-    report.AppendLine($"| server RSS after {iterations} setup/teardown cycles | {Rss(server.Pid) / 1024.0:0.0} MiB |");
-    report.AppendLine($"| server start until the first per-user socket accepts | {startup:0} ms |");
-    report.AppendLine($"| plugin binary size | {new FileInfo(Artifacts.PluginBinary).Length / 1048576.0:0.0} MiB |");
+    report.AppendLine().AppendLine($"| memory | {string.Join(" | ", stacks.Select(s => s.Label))} |").AppendLine($"| --- |{string.Concat(stacks.Select(_ => " --- |"))}");
+    report.AppendLine($"| plugin peak RSS (largest of all runs) | {string.Join(" | ", stacks.Select(s => $"{new[] { info, create, cycle }.SelectMany(r => r[s.Label]).Max(o => o["max_rss_kib"]!.GetValue<long>()) / 1024.0:0.0} MiB"))} |");
+    report.AppendLine($"| server RSS after the runs | {string.Join(" | ", stacks.Select(s => $"{Rss(s.Server.Pid) / 1024.0:0.0} MiB"))} |");
+    report.AppendLine($"| server start until the first per-user socket accepts | {string.Join(" | ", stacks.Select(s => $"{s.StartupMs:0} ms"))} |");
+    report.AppendLine($"| plugin binary size | {string.Join(" | ", stacks.Select(s => $"{new FileInfo(s.Workspace.PluginPath).Length / 1048576.0:0.0} MiB"))} |");
     Console.WriteLine(report);
     if (args.Contains("--server-log"))
     {
-        Console.WriteLine(server.Log);
+        foreach (var stack in stacks)
+        {
+            Console.WriteLine($"--- {stack.Label} server log ---\n{stack.Server.Log}");
+        }
     }
     return 0;
 }
@@ -129,6 +120,80 @@ catch (Exception e)
     return 1;
 }
 
+static IEnumerable<double> Ms(JsonObject o, string verb) => o["ms"]![verb]!.AsArray().Select(v => v!.GetValue<double>());
+
+static double Percentile(double[] sorted, double q) => sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(q * sorted.Length) - 1)];
+
+static void WriteLatency(StringBuilder report, List<(string What, Dictionary<string, double[]> Samples)> rows, List<string> labels)
+{
+    string F(double v) => v.ToString("0.0", CultureInfo.InvariantCulture);
+    if (labels.Count == 1)
+    {
+        report.AppendLine("| measurement | n | min | p50 | p95 | max |").AppendLine("| --- | --- | --- | --- | --- | --- |");
+        foreach (var (what, samples) in rows)
+        {
+            var s = samples[labels[0]].Order().ToArray();
+            report.AppendLine($"| {what} | {s.Length} | {F(s[0])} ms | {F(Percentile(s, 0.5))} ms | {F(Percentile(s, 0.95))} ms | {F(s[^1])} ms |");
+        }
+        return;
+    }
+    report.AppendLine("| measurement | n | baseline p50 | now p50 | now / baseline | baseline p95 | now p95 |")
+        .AppendLine("| --- | --- | --- | --- | --- | --- | --- |");
+    foreach (var (what, samples) in rows)
+    {
+        var before = samples["baseline"].Order().ToArray();
+        var after = samples["now"].Order().ToArray();
+        var ratio = Percentile(after, 0.5) / Percentile(before, 0.5);
+        report.AppendLine($"| {what} | {after.Length} | {F(Percentile(before, 0.5))} ms | {F(Percentile(after, 0.5))} ms | {ratio.ToString("0.00", CultureInfo.InvariantCulture)}x | {F(Percentile(before, 0.95))} ms | {F(Percentile(after, 0.95))} ms |");
+    }
+}
+
 static long Rss(int pid) =>
     File.ReadAllLines($"/proc/{pid}/status").Where(l => l.StartsWith("VmRSS:", StringComparison.Ordinal))
         .Select(l => long.Parse(l.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture)).Single();
+
+/// <summary>One build under test: its own workspace, server, caller and container namespaces on the shared scratch LAN.</summary>
+internal sealed record Stack(string Label, Workspace Workspace, PorterServerProcess Server, RootlessCaller Caller, string Driver,
+    string Netns, string DhcpNetns, string ContainerId, double StartupMs)
+{
+    public static Stack Start(string label, string? plugin, string? server, ScratchLan lan, TestGroup group, TestUser user, Disposables made)
+    {
+        var workspace = made.Keep(Workspace.Create(plugin));
+        workspace.WriteConfig($$"""
+            {
+              "domain_socket": { "path": "{{workspace.SocketPath}}", "group": "{{group.Name}}" },
+              "resources": [{ "name": "lan", "allow_users": ["{{user.Name}}"] }, { "name": "lan-dhcp", "allow_users": ["{{user.Name}}"] }],
+              "state_dir": "{{workspace.StateDir}}",
+              "user_sockets": { "runtime_dir": "{{workspace.UserRuntimeRoot}}" },
+              "log": { "level": "warning" }
+            }
+            """);
+        workspace.WriteCni("lan.conflist", $$"""
+            { "cniVersion": "1.0.0", "name": "lan", "plugins": [{ "type": "macvlan", "master": "{{ScratchLan.Uplink}}",
+              "ipam": { "type": "host-local", "ranges": [[{ "subnet": "{{ScratchLan.Subnet}}", "rangeStart": "192.168.77.100", "rangeEnd": "192.168.77.149" }]] } }] }
+            """);
+        workspace.WriteCni("lan-dhcp.conflist", $$"""
+            { "cniVersion": "1.0.0", "name": "lan-dhcp", "plugins": [{ "type": "macvlan", "master": "{{ScratchLan.Uplink}}", "ipam": { "type": "dhcp" } }] }
+            """);
+        workspace.RuntimeDirOf(user);
+        var clock = Stopwatch.StartNew();
+        var process = made.Keep(PorterServerProcess.Start(lan, workspace, serverBinary: server));
+        Wait.UntilAccepting(workspace.UserSocketOf(user), TimeSpan.FromSeconds(30), "the user's socket");
+        var startup = clock.Elapsed.TotalMilliseconds;
+        var driver = Path.Combine(workspace.Root, "driver.py");
+        File.Copy(Path.Combine(Artifacts.RepoRoot, "bench", "driver.py"), driver);
+        File.SetUnixFileMode(driver, (UnixFileMode)Convert.ToInt32("644", 8));
+        var caller = made.Keep(RootlessCaller.Start(user, workspace));
+        return new Stack(label, workspace, process, caller, driver, caller.CreateContainerNetns(), caller.CreateContainerNetns(), NetavarkJson.NewContainerId(), startup);
+    }
+
+    public JsonObject Drive(string verb, string? netns, string stdin, int count)
+    {
+        var result = Caller.Run($"python3 {Driver} {Workspace.PluginPath} {count} {verb} {netns}", stdin, TimeSpan.FromMinutes(10));
+        if (result.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"driver failed ({Label}): {result}");
+        }
+        return JsonNode.Parse(result.Stdout)!.AsObject();
+    }
+}

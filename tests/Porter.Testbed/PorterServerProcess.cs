@@ -35,7 +35,7 @@ public sealed class PorterServerProcess : IDisposable
     }
 
     /// <summary>Starts the server inside <paramref name="lan"/>'s host namespace and waits until it accepts connections.</summary>
-    public static PorterServerProcess Start(ScratchLan lan, Workspace workspace, TimeSpan? readyTimeout = null)
+    public static PorterServerProcess Start(ScratchLan lan, Workspace workspace, TimeSpan? readyTimeout = null, string? serverBinary = null)
     {
         var startInfo = new ProcessStartInfo("nsenter")
         {
@@ -43,7 +43,7 @@ public sealed class PorterServerProcess : IDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var arg in new[] { $"--net={lan.HostNsPath}", "--", Artifacts.ServerBinary, "--config", workspace.ConfigPath })
+        foreach (var arg in new[] { $"--net={lan.HostNsPath}", "--", serverBinary ?? Artifacts.ServerBinary, "--config", workspace.ConfigPath })
         {
             startInfo.ArgumentList.Add(arg);
         }

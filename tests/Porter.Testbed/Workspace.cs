@@ -30,9 +30,10 @@ public sealed class Workspace : IDisposable
     /// <summary>Files root places here (e.g. bind-mounted namespaces) are visible to every caller started later.</summary>
     public string SharedDir => Path.Combine(Root, "shared");
 
-    public static Workspace Create()
+    /// <summary>A new workspace with the published plugin, or <paramref name="pluginBinary"/> (the bench's baseline build).</summary>
+    public static Workspace Create(string? pluginBinary = null)
     {
-        var plugin = Artifacts.PluginBinary; // fail before anything is created
+        var plugin = pluginBinary ?? Artifacts.PluginBinary; // fail before anything is created
         var root = Path.Combine(Path.GetTempPath(), $"npt-{Shell.RandomId(8)}");
         Directory.CreateDirectory(root, Open);
         File.SetUnixFileMode(root, Open);
