@@ -161,8 +161,9 @@ public static class ServerHost
             });
         }
         logging.SetMinimumLevel(level);
-        // Kestrel and hosting chatter only when debugging.
+        // Kestrel, hosting and grpc-dotnet chatter only when debugging (the call log says what each call did).
         logging.AddFilter("Microsoft", level <= LogLevel.Debug ? level : LogLevel.Warning);
+        logging.AddFilter("Grpc", level <= LogLevel.Debug ? level : LogLevel.Warning);
     }
 
     /// <summary>The state directory holds IPAM allocations and every attachment: root-only, and refused if anyone else owns it.</summary>
