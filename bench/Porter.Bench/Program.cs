@@ -71,10 +71,22 @@ try
     var create = Interleaved((s, count) => s.Drive("create", null, network.ToJsonString(), count), iterations);
     Record("`net-porter create` round trip", create, "create");
 
-    // 3. Setup and teardown of a macvlan with host-local IPAM, end to end.
-    var cycle = Interleaved((s, count) => s.Drive("cycle", s.Netns, NetavarkJson.Exec(network, s.ContainerId, "bench"), count), iterations);
+    // 3. Setup and teardown of a macvlan with host-local IPAM, end to end, each round next to the floor: root running
+    //    the same plugins with the same configuration directly (bench/floor.py), in a namespace of its own.
+    var floor = Floor.Create(lan, made);
+    var floorSamples = new List<JsonObject>();
+    var cycle = Interleaved((s, count) =>
+    {
+        if (s == stacks[0])
+        {
+            floorSamples.Add(floor.Drive(count));
+        }
+        return s.Drive("cycle", s.Netns, NetavarkJson.Exec(network, s.ContainerId, "bench"), count);
+    }, iterations);
     Record("`net-porter setup` macvlan + host-local", cycle, "setup");
     Record("`net-porter teardown` macvlan + host-local", cycle, "teardown");
+    var floorAdd = floorSamples.SelectMany(o => Ms(o, "setup")).Order().ToArray();
+    var floorDel = floorSamples.SelectMany(o => Ms(o, "teardown")).Order().ToArray();
 
     // 4. The same with DHCP from dnsmasq on the scratch LAN (lease, DHCPINFORM for DNS; release on teardown).
     var dhcpNetwork = NetavarkJson.Network("lan-dhcp", "lan-dhcp", null);
@@ -84,6 +96,21 @@ try
     Record("`net-porter teardown` macvlan + DHCP", dhcp, "teardown");
 
     WriteLatency(report, rows, stacks.Select(s => s.Label).ToList());
+
+    // How far from the floor: a cycle against the same CNI work done directly, and against that plus the two plugin
+    // starts netavark's design makes unavoidable (one for setup, one for teardown).
+    string F1(double v) => v.ToString("0.0", CultureInfo.InvariantCulture);
+    string R(double v) => v.ToString("0.00", CultureInfo.InvariantCulture) + "x";
+    var floorCycle = Percentile(floorAdd, 0.5) + Percentile(floorDel, 0.5);
+    report.AppendLine().AppendLine("| against the floor (medians) | " + string.Join(" | ", stacks.Select(s => s.Label)) + " |")
+        .AppendLine("| --- |" + string.Concat(stacks.Select(_ => " --- |")));
+    report.AppendLine($"| direct CNI, root: ADD {F1(Percentile(floorAdd, 0.5))} ms + DEL {F1(Percentile(floorDel, 0.5))} ms = {F1(floorCycle)} ms (n={floorAdd.Length}) |" +
+        string.Concat(stacks.Select(_ => " |")));
+    double CycleOf(string label) => Percentile(rows[2].Samples[label].Order().ToArray(), 0.5) + Percentile(rows[3].Samples[label].Order().ToArray(), 0.5);
+    double StartOf(string label) => Percentile(rows[0].Samples[label].Order().ToArray(), 0.5);
+    report.AppendLine("| net-porter cycle (setup + teardown) | " + string.Join(" | ", stacks.Select(s => $"{F1(CycleOf(s.Label))} ms")) + " |");
+    report.AppendLine("| cycle / direct CNI | " + string.Join(" | ", stacks.Select(s => R(CycleOf(s.Label) / floorCycle))) + " |");
+    report.AppendLine("| cycle / (direct CNI + 2 plugin starts) | " + string.Join(" | ", stacks.Select(s => R(CycleOf(s.Label) / (floorCycle + (2 * StartOf(s.Label)))))) + " |");
 
     // The same code as a framework-dependent JIT build, for comparison (current build only).
     var jitDll = Path.Combine(Artifacts.RepoRoot, "src", "Porter.Plugin", "bin", "Release", "net10.0", "linux-x64", "net-porter.dll");
@@ -151,6 +178,49 @@ static void WriteLatency(StringBuilder report, List<(string What, Dictionary<str
 static long Rss(int pid) =>
     File.ReadAllLines($"/proc/{pid}/status").Where(l => l.StartsWith("VmRSS:", StringComparison.Ordinal))
         .Select(l => long.Parse(l.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture)).Single();
+
+/// <summary>The direct-CNI floor: a root-owned namespace of its own and bench/floor.py run as root in the scratch host.</summary>
+internal sealed record Floor(ScratchLan Lan, string Netns, string Conf, string Script)
+{
+    public static Floor Create(ScratchLan lan, Disposables made)
+    {
+        var dir = made.Keep(new ScratchDir()).Path;
+        var name = $"npt-floor-{Shell.RandomId()}";
+        Shell.Check("ip", "netns", "add", name);
+        made.Keep(new Cleanup(() => Shell.Try("ip", "netns", "del", name)));
+        var conf = Path.Combine(dir, "floor.json");
+        File.WriteAllText(conf, $$"""
+            { "cniVersion": "1.0.0", "name": "lan", "type": "macvlan", "master": "{{ScratchLan.Uplink}}",
+              "ipam": { "type": "host-local", "dataDir": "{{dir}}/host-local",
+                        "ranges": [[{ "subnet": "{{ScratchLan.Subnet}}", "rangeStart": "192.168.77.150", "rangeEnd": "192.168.77.199" }]] } }
+            """);
+        var script = Path.Combine(dir, "floor.py");
+        File.Copy(Path.Combine(Artifacts.RepoRoot, "bench", "floor.py"), script);
+        return new Floor(lan, $"/run/netns/{name}", conf, script);
+    }
+
+    public JsonObject Drive(int count)
+    {
+        var result = Lan.InHost("python3", Script, Conf, Netns, count.ToString(CultureInfo.InvariantCulture));
+        if (result.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"the direct-CNI floor failed: {result}");
+        }
+        return JsonNode.Parse(result.Stdout)!.AsObject();
+    }
+}
+
+internal sealed class ScratchDir : IDisposable
+{
+    public string Path { get; } = Directory.CreateTempSubdirectory("npt-bench-").FullName;
+
+    public void Dispose() => Directory.Delete(Path, recursive: true);
+}
+
+internal sealed class Cleanup(Action action) : IDisposable
+{
+    public void Dispose() => action();
+}
 
 /// <summary>One build under test: its own workspace, server, caller and container namespaces on the shared scratch LAN.</summary>
 internal sealed record Stack(string Label, Workspace Workspace, PorterServerProcess Server, RootlessCaller Caller, string Driver,
