@@ -18,6 +18,7 @@ packages=(
   systemd                      # systemd-socket-activate, systemd-analyze
   clang zlib1g-dev             # Native AOT linker for the plugin
   debootstrap                  # the Debian 13 root of the podman suite (scripts/e2e/build-root.sh)
+  netavark                     # Debian 12's netavark: the bench's rootful macvlan comparison (cannot load plugins)
 )
 
 if [ "$(id -u)" -ne 0 ]; then

@@ -75,11 +75,13 @@ try
     //    the same plugins with the same configuration directly (bench/floor.py), in a namespace of its own.
     var floor = Floor.Create(lan, made);
     var floorSamples = new List<JsonObject>();
+    var netavarkSamples = new List<JsonObject>();
     var cycle = Interleaved((s, count) =>
     {
         if (s == stacks[0])
         {
             floorSamples.Add(floor.Drive(count));
+            netavarkSamples.Add(floor.DriveNetavark(count));
         }
         return s.Drive("cycle", s.Netns, NetavarkJson.Exec(network, s.ContainerId, "bench"), count);
     }, iterations);
@@ -87,6 +89,8 @@ try
     Record("`net-porter teardown` macvlan + host-local", cycle, "teardown");
     var floorAdd = floorSamples.SelectMany(o => Ms(o, "setup")).Order().ToArray();
     var floorDel = floorSamples.SelectMany(o => Ms(o, "teardown")).Order().ToArray();
+    var netavarkSetup = netavarkSamples.SelectMany(o => Ms(o, "setup")).Order().ToArray();
+    var netavarkTeardown = netavarkSamples.SelectMany(o => Ms(o, "teardown")).Order().ToArray();
 
     // 4. The same with DHCP from dnsmasq on the scratch LAN (lease, DHCPINFORM for DNS; release on teardown).
     var dhcpNetwork = NetavarkJson.Network("lan-dhcp", "lan-dhcp", null);
@@ -108,8 +112,12 @@ try
         string.Concat(stacks.Select(_ => " |")));
     double CycleOf(string label) => Percentile(rows[2].Samples[label].Order().ToArray(), 0.5) + Percentile(rows[3].Samples[label].Order().ToArray(), 0.5);
     double StartOf(string label) => Percentile(rows[0].Samples[label].Order().ToArray(), 0.5);
+    var netavarkCycle = Percentile(netavarkSetup, 0.5) + Percentile(netavarkTeardown, 0.5);
+    report.AppendLine($"| netavark {Floor.NetavarkVersion} rootful macvlan (static IP): setup {F1(Percentile(netavarkSetup, 0.5))} ms + teardown {F1(Percentile(netavarkTeardown, 0.5))} ms = {F1(netavarkCycle)} ms |" +
+        string.Concat(stacks.Select(_ => " |")));
     report.AppendLine("| net-porter cycle (setup + teardown) | " + string.Join(" | ", stacks.Select(s => $"{F1(CycleOf(s.Label))} ms")) + " |");
     report.AppendLine("| cycle / direct CNI | " + string.Join(" | ", stacks.Select(s => R(CycleOf(s.Label) / floorCycle))) + " |");
+    report.AppendLine("| cycle / netavark rootful | " + string.Join(" | ", stacks.Select(s => R(CycleOf(s.Label) / netavarkCycle))) + " |");
     report.AppendLine("| cycle / (direct CNI + 2 plugin starts) | " + string.Join(" | ", stacks.Select(s => R(CycleOf(s.Label) / (floorCycle + (2 * StartOf(s.Label)))))) + " |");
 
     // The same code as a framework-dependent JIT build, for comparison (current build only).
@@ -180,8 +188,12 @@ static long Rss(int pid) =>
         .Select(l => long.Parse(l.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture)).Single();
 
 /// <summary>The direct-CNI floor: a root-owned namespace of its own and bench/floor.py run as root in the scratch host.</summary>
-internal sealed record Floor(ScratchLan Lan, string Netns, string Conf, string Script)
+internal sealed record Floor(ScratchLan Lan, string Netns, string Conf, string Script, string Dir)
 {
+    public const string Netavark = "/usr/lib/podman/netavark";
+
+    public static string NetavarkVersion => Shell.Check(Netavark, "--version").Trim().Replace("netavark ", "", StringComparison.Ordinal);
+
     public static Floor Create(ScratchLan lan, Disposables made)
     {
         var dir = made.Keep(new ScratchDir()).Path;
@@ -196,7 +208,32 @@ internal sealed record Floor(ScratchLan Lan, string Netns, string Conf, string S
             """);
         var script = Path.Combine(dir, "floor.py");
         File.Copy(Path.Combine(Artifacts.RepoRoot, "bench", "floor.py"), script);
-        return new Floor(lan, $"/run/netns/{name}", conf, script);
+        File.Copy(Path.Combine(Artifacts.RepoRoot, "bench", "netavark.py"), Path.Combine(dir, "netavark.py"));
+        // What podman passes netavark for `podman run --network lan --ip 192.168.77.210` on a macvlan network.
+        File.WriteAllText(Path.Combine(dir, "netavark.json"), $$"""
+            { "container_id": "{{new string('b', 64)}}", "container_name": "bench", "port_mappings": [],
+              "networks": { "lan": { "interface_name": "eth0", "static_ips": ["192.168.77.210"] } },
+              "network_info": { "lan": { "name": "lan", "id": "{{new string('1', 64)}}", "driver": "macvlan", "network_interface": "{{ScratchLan.Uplink}}",
+                "subnets": [{ "subnet": "{{ScratchLan.Subnet}}", "gateway": "{{ScratchLan.Gateway}}" }],
+                "ipv6_enabled": false, "internal": false, "dns_enabled": false, "ipam_options": { "driver": "host-local" } } } }
+            """);
+        Directory.CreateDirectory(Path.Combine(dir, "netavark"));
+        if (!File.Exists(Netavark))
+        {
+            throw new InvalidOperationException($"{Netavark} is missing: `just deps` installs Debian's netavark for this comparison");
+        }
+        return new Floor(lan, $"/run/netns/{name}", conf, script, dir);
+    }
+
+    public JsonObject DriveNetavark(int count)
+    {
+        var result = Lan.InHost("python3", Path.Combine(Dir, "netavark.py"), Netavark, Path.Combine(Dir, "netavark"), Path.Combine(Dir, "netavark.json"),
+            Netns, count.ToString(CultureInfo.InvariantCulture));
+        if (result.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"netavark's rootful macvlan failed: {result}");
+        }
+        return JsonNode.Parse(result.Stdout)!.AsObject();
     }
 
     public JsonObject Drive(int count)
