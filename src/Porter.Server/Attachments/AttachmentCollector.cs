@@ -48,7 +48,7 @@ public sealed class AttachmentCollector(
         var released = 0;
         foreach (var listed in entries)
         {
-            var name = RecordName(listed);
+            var name = listed.Name;
             seen.Add(name);
             try
             {
@@ -78,14 +78,11 @@ public sealed class AttachmentCollector(
         {
             return false; // a setup or teardown is working on it right now; a later pass sees how it ended
         }
-        CacheEntry? entry;
-        try
+        var entry = runtime.Cache.ReadOrSetAside(listed.NetworkName, listed.ContainerId, listed.IfName, out var unreadable);
+        if (unreadable is not null)
         {
-            entry = runtime.Cache.Read(listed.NetworkName, listed.ContainerId, listed.IfName);
-        }
-        catch (FormatException e)
-        {
-            SetAside(runtime.Cache.PathFor(listed.NetworkName, listed.ContainerId, listed.IfName), e.Message);
+            logger.LogWarning("attachment record {Path} is unreadable ({Problem}); moved aside",
+                runtime.Cache.PathFor(listed.NetworkName, listed.ContainerId, listed.IfName), unreadable);
             return false;
         }
         if (entry is null)
@@ -180,8 +177,6 @@ public sealed class AttachmentCollector(
             logger.LogWarning("attachment record {Path} is unreadable ({Problem}); moved aside", path, problem);
         }
     }
-
-    private string RecordName(CacheEntry entry) => Path.GetFileName(runtime.Cache.PathFor(entry.NetworkName, entry.ContainerId, entry.IfName));
 
     private static string Owner(CacheEntry entry) =>
         entry.Annotations["user"]?.GetValue<string>() is { Length: > 0 } user ? user : $"uid {entry.Annotations["uid"]}";

@@ -23,7 +23,7 @@ public sealed class AttachmentQuota(CniRuntime runtime, UserLimits limits)
         {
             return NoClaim.Instance;
         }
-        var name = RecordName(key);
+        var name = ResultCache.NameFor(key.Resource, key.ScopedContainerId, key.IfName);
         HashSet<string> starting;
         lock (_starting)
         {
@@ -37,7 +37,7 @@ public sealed class AttachmentQuota(CniRuntime runtime, UserLimits limits)
         {
             var held = runtime.Cache.List().Entries
                 .Where(e => e.Annotations["uid"]?.GetValue<uint>() == caller.Uid)
-                .Select(e => Path.GetFileName(runtime.Cache.PathFor(e.NetworkName, e.ContainerId, e.IfName)))
+                .Select(e => e.Name)
                 .ToHashSet(StringComparer.Ordinal);
             held.UnionWith(starting);
             if (!held.Contains(name) && held.Count >= limits.AttachmentsPerUser)
@@ -49,8 +49,6 @@ public sealed class AttachmentQuota(CniRuntime runtime, UserLimits limits)
         }
         return new Claimed(starting, name);
     }
-
-    private string RecordName(AttachmentKey key) => Path.GetFileName(runtime.Cache.PathFor(key.Resource, key.ScopedContainerId, key.IfName));
 
     private sealed class Claimed(HashSet<string> starting, string name) : IDisposable
     {

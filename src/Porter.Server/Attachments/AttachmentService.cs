@@ -14,7 +14,6 @@ using Porter.Server.Identity;
 using Porter.Server.Json;
 using Porter.Server.Namespaces;
 using Porter.Server.Netavark;
-using Porter.Server.Rpc;
 
 namespace Porter.Server.Attachments;
 
@@ -219,20 +218,13 @@ public sealed class AttachmentService(
     /// <summary>Reads the attachment's record; an unreadable one is moved aside (it must not block anything).</summary>
     private bool TryReadRecord(AttachmentKey key, out CacheEntry? entry, out string problem)
     {
-        problem = "";
-        try
+        entry = runtime.Cache.ReadOrSetAside(key.Resource, key.ScopedContainerId, key.IfName, out var unreadable);
+        problem = unreadable ?? "";
+        if (unreadable is not null)
         {
-            entry = runtime.Cache.Read(key.Resource, key.ScopedContainerId, key.IfName);
-            return true;
+            logger.LogWarning("{Key}: its attachment record was unreadable ({Error}); moved aside", key, unreadable);
         }
-        catch (FormatException e)
-        {
-            runtime.Cache.Quarantine(runtime.Cache.PathFor(key.Resource, key.ScopedContainerId, key.IfName));
-            logger.LogWarning("{Key}: its attachment record was unreadable ({Error}); moved aside", key, e.Message);
-            entry = null;
-            problem = e.Message;
-            return false;
-        }
+        return unreadable is null;
     }
 
     /// <summary>

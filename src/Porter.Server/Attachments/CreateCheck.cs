@@ -5,7 +5,6 @@ using Porter.Server.Cni.Invocation;
 using Porter.Server.Cni.Runtime;
 using Porter.Server.Configuration;
 using Porter.Server.Identity;
-using Porter.Server.Rpc;
 
 namespace Porter.Server.Attachments;
 

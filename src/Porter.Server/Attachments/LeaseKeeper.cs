@@ -66,7 +66,7 @@ public sealed class LeaseKeeper(DhcpDaemon daemon, CniRuntime runtime, KeyedLock
             {
                 continue;
             }
-            var name = $"{entry.NetworkName}-{entry.ContainerId}-{entry.IfName}";
+            var name = entry.Name;
             var held = entry.Annotations["held"]?.GetValue<string>() ?? "";
             if (!NetnsHolds.IsHeld(held))
             {

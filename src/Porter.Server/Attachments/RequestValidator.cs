@@ -4,7 +4,6 @@ using System.Text.RegularExpressions;
 using Grpc.Core;
 using Porter.Protocol;
 using Porter.Server.Cni.Config;
-using Porter.Server.Configuration;
 
 namespace Porter.Server.Attachments;
 
@@ -20,7 +19,7 @@ public static partial class RequestValidator
 
     public static void Resource(string resource)
     {
-        if (CniNames.ValidateNetworkName(resource, ConfigLoader.MaxResourceNameLength) is { } problem)
+        if (CniNames.ValidateNetworkName(resource, CniNames.MaxNetworkNameLength) is { } problem)
         {
             throw Invalid($"resource: {problem}");
         }

@@ -20,7 +20,6 @@ public static class ConfigLoader
     public const string DefaultStateDir = "/var/lib/net-porter";
     public const string DefaultUserRuntimeDir = "/run/user";
     public static readonly ImmutableArray<string> DefaultPluginDirs = ["/usr/lib/cni", "/usr/libexec/cni", "/opt/cni/bin"];
-    public const int MaxResourceNameLength = CniNames.MaxNetworkNameLength;
 
     public static ServerConfig Load(string path)
     {
@@ -98,7 +97,7 @@ public static class ConfigLoader
             item.OnlyKeys("name", "allow_users", "allow_user", "allow_groups", "slaac_wait_seconds", "dns");
             var nameNode = item.Get("name") ?? throw item.Error("a resource needs a \"name\"");
             var name = nameNode.AsString();
-            if (CniNames.ValidateNetworkName(name, MaxResourceNameLength) is { } problem)
+            if (CniNames.ValidateNetworkName(name, CniNames.MaxNetworkNameLength) is { } problem)
             {
                 throw nameNode.Error(problem);
             }

@@ -12,15 +12,7 @@ public static class NetnsLiveness
     public static string BootId { get; } = ReadBootId();
 
     /// <summary>The inodes of every network namespace some process (other than the excluded ones) is in.</summary>
-    public static HashSet<ulong> InodesInUse(IReadOnlySet<int> excludedPids)
-    {
-        var inUse = new HashSet<ulong>();
-        foreach (var inode in ProcessNamespaces(excludedPids))
-        {
-            inUse.Add(inode);
-        }
-        return inUse;
-    }
+    public static HashSet<ulong> InodesInUse(IReadOnlySet<int> excludedPids) => ProcessNamespaces(excludedPids).ToHashSet();
 
     /// <summary>
     /// Whether some process (other than the excluded ones) is in the namespace with this inode right now. Asked again

@@ -27,6 +27,9 @@ public sealed record CacheEntry
     /// <summary>Server-owned facts about the attachment (owner uid, caller's netns path, ...).</summary>
     public JsonObject Annotations { get; init; } = [];
 
+    /// <summary>The record's file name (<see cref="ResultCache.NameFor"/>).</summary>
+    public string Name => ResultCache.NameFor(NetworkName, ContainerId, IfName);
+
     public RuntimeConf ToRuntimeConf(string netns) => new()
     {
         ContainerId = ContainerId,
@@ -54,8 +57,11 @@ public sealed class ResultCache
 
     public string ResultsDirectory { get; }
 
+    /// <summary>The record's file name, libcni's &lt;network&gt;-&lt;containerId&gt;-&lt;ifName&gt;.</summary>
+    public static string NameFor(string networkName, string containerId, string ifName) => $"{networkName}-{containerId}-{ifName}";
+
     public string PathFor(string networkName, string containerId, string ifName) =>
-        Path.Combine(ResultsDirectory, $"{networkName}-{containerId}-{ifName}");
+        Path.Combine(ResultsDirectory, NameFor(networkName, containerId, ifName));
 
     public void Write(CacheEntry entry)
     {
@@ -98,6 +104,25 @@ public sealed class ResultCache
             return null;
         }
         return Deserialize(bytes, path);
+    }
+
+    /// <summary>
+    /// The record as it is now, or null when there is none; an unreadable one is moved aside (it must block nothing)
+    /// and what was wrong with it is returned in <paramref name="unreadable"/>.
+    /// </summary>
+    public CacheEntry? ReadOrSetAside(string networkName, string containerId, string ifName, out string? unreadable)
+    {
+        unreadable = null;
+        try
+        {
+            return Read(networkName, containerId, ifName);
+        }
+        catch (FormatException e)
+        {
+            Quarantine(PathFor(networkName, containerId, ifName));
+            unreadable = e.Message;
+            return null;
+        }
     }
 
     public void Delete(string networkName, string containerId, string ifName)
