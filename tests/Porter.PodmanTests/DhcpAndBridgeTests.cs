@@ -16,31 +16,23 @@ public sealed class DhcpAndBridgeTests(PodmanWorld world) : IDisposable
     {
         var network = Network(world.Alice, PodmanWorld.MacvlanDhcp);
         var container = RunDetached(world.Alice, "--network", network);
-        try
-        {
-            var address = Attached(world.Alice, container, network)["IPAddress"]!.GetValue<string>();
-            Assert.Matches(@"^192\.168\.77\.1(5[0-9]|[67][0-9]|80)$", address);
-            Assert.Equal([$"{address}/24"], Ipv4(world.Alice, container, "eth0"));
-            var resolv = world.Alice.Check("exec", container, "cat", "/etc/resolv.conf");
-            Assert.Contains($"nameserver {DnsmasqServer.DnsServer}", resolv);
-            Assert.Contains($"search {DnsmasqServer.Domain}", resolv);
-            Assert.DoesNotContain("169.254.1.1", resolv);
-            AssertLanReaches(world, address);
+        var address = Attached(world.Alice, container, network)["IPAddress"]!.GetValue<string>();
+        Assert.Matches(@"^192\.168\.77\.1(5[0-9]|[67][0-9]|80)$", address);
+        Assert.Equal([$"{address}/24"], Ipv4(world.Alice, container, "eth0"));
+        var resolv = world.Alice.Check("exec", container, "cat", "/etc/resolv.conf");
+        Assert.Contains($"nameserver {DnsmasqServer.DnsServer}", resolv);
+        Assert.Contains($"search {DnsmasqServer.Domain}", resolv);
+        Assert.DoesNotContain("169.254.1.1", resolv);
+        AssertLanReaches(world, address);
 
-            world.Alice.Check("restart", container);
-            Assert.Equal(address, Attached(world.Alice, container, network)["IPAddress"]!.GetValue<string>());
-            Assert.Equal([$"{address}/24"], Ipv4(world.Alice, container, "eth0"));
+        world.Alice.Check("restart", container);
+        Assert.Equal(address, Attached(world.Alice, container, network)["IPAddress"]!.GetValue<string>());
+        Assert.Equal([$"{address}/24"], Ipv4(world.Alice, container, "eth0"));
 
-            world.Alice.Check("rm", "-f", container);
-            Wait.Until(() => world.Dhcp.Lines().Any(l => l.Contains("DHCPRELEASE", StringComparison.Ordinal) && l.Contains(address, StringComparison.Ordinal)),
-                TimeSpan.FromSeconds(10), "the lease to be released at dnsmasq", () => world.Dhcp.Log);
-            Assert.Empty(world.Records());
-        }
-        finally
-        {
-            world.Alice.Run("rm", "-f", container);
-            world.Alice.Run("network", "rm", network);
-        }
+        world.Alice.Check("rm", "-f", container);
+        Wait.Until(() => world.Dhcp.Lines().Any(l => l.Contains("DHCPRELEASE", StringComparison.Ordinal) && l.Contains(address, StringComparison.Ordinal)),
+            TimeSpan.FromSeconds(10), "the lease to be released at dnsmasq", () => world.Dhcp.Log);
+        Assert.Empty(world.Records());
     }
 
     [Fact]
@@ -50,22 +42,16 @@ public sealed class DhcpAndBridgeTests(PodmanWorld world) : IDisposable
         var name = NewName("web");
         world.Alice.Check("run", "-d", "--init", "--name", name, "--network", network, "--cap-add", "NET_RAW", "-p", "8080:80",
             PodmanHost.Image, "httpd", "-f", "-p", "80", "-h", "/var/www");
-        try
-        {
-            var address = Attached(world.Alice, name, network)["IPAddress"]!.GetValue<string>();
-            Assert.StartsWith("10.89.0.", address);
-            AssertContainerReaches(world.Alice, name, ScratchLan.Gateway);
+        var address = Attached(world.Alice, name, network)["IPAddress"]!.GetValue<string>();
+        Assert.StartsWith("10.89.0.", address);
+        AssertContainerReaches(world.Alice, name, ScratchLan.Gateway);
 
-            var fetched = world.Lan.InLan("python3", "-c",
-                $"import urllib.request; print(urllib.request.urlopen('http://{PodmanWorld.HostAddress}:8080/', timeout=5).read().decode(), end='')");
-            Assert.True(fetched.ExitCode == 0, fetched.ToString());
-            Assert.Equal("hello from a net-porter container\n", fetched.Stdout);
-        }
-        finally
-        {
-            world.Alice.Run("rm", "-f", name);
-            world.Alice.Run("network", "rm", network);
-        }
+        var fetched = world.Lan.InLan("python3", "-c",
+            $"import urllib.request; print(urllib.request.urlopen('http://{PodmanWorld.HostAddress}:8080/', timeout=5).read().decode(), end='')");
+        Assert.True(fetched.ExitCode == 0, fetched.ToString());
+        Assert.Equal("hello from a net-porter container\n", fetched.Stdout);
+
+        world.Alice.Check("rm", "-f", name);
         Assert.Empty(world.Records());
         Assert.NotEqual(0, world.Lan.InHost("ip", "link", "show", PodmanWorld.BridgeName).ExitCode);
     }
@@ -74,17 +60,10 @@ public sealed class DhcpAndBridgeTests(PodmanWorld world) : IDisposable
     public void A_host_port_below_1024_is_refused_by_podman_itself_before_net_porter_is_asked()
     {
         var network = Network(world.Alice, PodmanWorld.BridgeNat);
-        try
-        {
-            var refused = world.Alice.Run("run", "--rm", "--network", network, "-p", "80:80", PodmanHost.Image, "true");
-            Assert.NotEqual(0, refused.ExitCode);
-            Assert.Contains("rootlessport cannot expose privileged port 80", refused.Stderr);
-            Assert.Empty(world.Records());
-            Assert.Empty(world.AllocatedIps(PodmanWorld.BridgeNat));
-        }
-        finally
-        {
-            world.Alice.Run("network", "rm", network);
-        }
+        var refused = world.Alice.Run("run", "--rm", "--network", network, "-p", "80:80", PodmanHost.Image, "true");
+        Assert.NotEqual(0, refused.ExitCode);
+        Assert.Contains("rootlessport cannot expose privileged port 80", refused.Stderr);
+        Assert.Empty(world.Records());
+        Assert.Empty(world.AllocatedIps(PodmanWorld.BridgeNat));
     }
 }

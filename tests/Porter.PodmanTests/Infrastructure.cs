@@ -40,11 +40,19 @@ public static class Steps
         return shown.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries)[3]).ToList();
     }
 
-    /// <summary>The LAN namespace reaches the address (ping, as root in the LAN).</summary>
+    /// <summary>The LAN namespace reaches the address, IPv4 or IPv6 (ping, as root in the LAN).</summary>
     public static void AssertLanReaches(PodmanWorld world, string address)
     {
-        var ping = world.Lan.InLan("ping", "-c", "1", "-W", "3", address);
+        var ping = world.Lan.InLan("ping", address.Contains(':') ? "-6" : "-4", "-c", "1", "-W", "3", address);
         Assert.True(ping.ExitCode == 0, $"the LAN cannot reach {address}: {ping}");
+    }
+
+    /// <summary>A `podman run` that net-porter refused, as podman reports a plugin's setup failure.</summary>
+    public static void AssertRunRefused(ShellResult run, string status, string mentioning)
+    {
+        Assert.NotEqual(0, run.ExitCode);
+        Assert.Contains($"Error: netavark: plugin \"net-porter\" failed: exit code 1, message: {status}:", run.Stderr);
+        Assert.Contains(mentioning, run.Stderr);
     }
 
     /// <summary>The container reaches an address on the LAN (busybox ping needs CAP_NET_RAW, which the container was given).</summary>

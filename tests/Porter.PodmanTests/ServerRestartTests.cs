@@ -19,28 +19,22 @@ public sealed class ServerRestartTests(PodmanWorld world) : IDisposable
         const string address = "192.168.77.141";
         var network = Network(world.Alice, PodmanWorld.MacvlanHostLocal);
         var container = RunDetached(world.Alice, "--network", network, "--ip", address);
-        try
-        {
-            Assert.Equal(address, Attached(world.Alice, container, network)["IPAddress"]!.GetValue<string>());
+        Assert.Equal(address, Attached(world.Alice, container, network)["IPAddress"]!.GetValue<string>());
 
-            world.RestartServer(kill);
+        world.RestartServer(kill);
 
-            AssertLanReaches(world, address);
-            Assert.Equal([$"{address}/24"], Ipv4(world.Alice, container, "eth0"));
-            world.Alice.Check("stop", container);
-            Assert.Empty(world.Records());
-            Assert.Empty(world.AllocatedIps(PodmanWorld.MacvlanHostLocal));
+        AssertLanReaches(world, address);
+        Assert.Equal([$"{address}/24"], Ipv4(world.Alice, container, "eth0"));
+        world.Alice.Check("stop", container);
+        Assert.Empty(world.Records());
+        Assert.Empty(world.AllocatedIps(PodmanWorld.MacvlanHostLocal));
 
-            // The freed address can be had again (host-local refuses one that is still allocated).
-            var next = RunDetached(world.Alice, "--network", network, "--ip", address);
-            Assert.Equal(address, Attached(world.Alice, next, network)["IPAddress"]!.GetValue<string>());
-            world.Alice.Check("rm", "-f", next);
-        }
-        finally
-        {
-            world.Alice.Run("rm", "-f", container);
-            world.Alice.Run("network", "rm", network);
-        }
+        // The freed address can be had again (host-local refuses one that is still allocated).
+        var next = RunDetached(world.Alice, "--network", network, "--ip", address);
+        Assert.Equal(address, Attached(world.Alice, next, network)["IPAddress"]!.GetValue<string>());
+        world.Alice.Check("rm", "-f", next);
+
+        world.Alice.Check("rm", "-f", container);
         Assert.Empty(world.Records());
     }
 
