@@ -30,9 +30,3 @@ public static class StatusNames
     /// <summary>"STATUS: detail", as the plugin reports a failed call to netavark.</summary>
     public static string Describe(this RpcException e) => $"{e.StatusCode.ToWireName()}: {e.Status.Detail}";
 }
-
-public static class RpcErrors
-{
-    /// <summary>A failed call with this status and the message the caller is shown (grpc-message).</summary>
-    public static RpcException Of(StatusCode code, string detail) => new(new Status(code, detail));
-}
