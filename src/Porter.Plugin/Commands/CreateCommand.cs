@@ -17,11 +17,7 @@ public static class CreateCommand
 {
     public static async Task<int> RunAsync(PluginContext context)
     {
-        var input = PluginInput.ReadAll(context.Stdin);
-        var network = PluginInput.Parse(input, NetavarkJsonContext.Default.Network, "podman network");
-        var document = ParseObject(input);
-        var options = NetworkOptions.From(network);
-
+        var (network, document, options) = ReadInput(context.Stdin);
         using var client = new PorterClient(SocketLocator.Locate(options.Socket), PluginContext.QueryTimeout);
         var reply = await client.CreateAsync(new CreateRequest { Resource = options.Resource, Network = RequestMapping.ToProto(network) });
 
@@ -33,6 +29,14 @@ public static class CreateCommand
         }
         PluginOutput.WriteJson(context.Stdout, Encoding.UTF8.GetBytes(document.ToJsonString()));
         return 0;
+    }
+
+    /// <summary>stdin, read and checked before the server is asked (also the fuzz target's entry).</summary>
+    internal static (Netavark.Network Network, JsonObject Document, NetworkOptions Options) ReadInput(Stream stdin)
+    {
+        var input = PluginInput.ReadAll(stdin);
+        var network = PluginInput.Parse(input, NetavarkJsonContext.Default.Network, "podman network");
+        return (network, ParseObject(input), NetworkOptions.From(network));
     }
 
     /// <summary>

@@ -1,0 +1,2 @@
+// The server it fuzzes is Linux-only.
+[assembly: System.Runtime.Versioning.SupportedOSPlatform("linux")]
