@@ -15,7 +15,7 @@ public sealed record FuzzTarget(string Name, string Parses, Action<byte[]> Run, 
             Run(input);
             return null;
         }
-        catch (Exception e) when (IsExpected(e))
+        catch (Exception e) when (e is not InvariantException && IsExpected(e))
         {
             return e;
         }

@@ -5,6 +5,7 @@ using Porter.Fuzz;
 //   Porter.Fuzz list                         the targets
 //   Porter.Fuzz afl TARGET                   under afl-fuzz: inputs on stdin, unexpected exceptions reported as crashes
 //   Porter.Fuzz replay TARGET PATH...        every file (or every file in a directory) in-process; exit 1 on a finding
+//   Porter.Fuzz explain TARGET FILE...       what the target answers each input: accepted, or the expected refusal
 unsafe
 {
     // Instrumented assemblies count coverage through this pointer from their first line on; outside afl-fuzz's child
@@ -18,6 +19,7 @@ try
         ["list"] => List(),
         ["afl", var name] => Afl(Targets.Named(name)),
         ["replay", var name, .. var paths] when paths.Length > 0 => Replay(Targets.Named(name), paths),
+        ["explain", var name, .. var files] when files.Length > 0 => Explain(Targets.Named(name), files),
         _ => Usage(),
     };
 }
@@ -51,7 +53,7 @@ static int Afl(FuzzTarget target)
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: Porter.Fuzz list | afl TARGET | replay TARGET PATH...");
+    Console.Error.WriteLine("usage: Porter.Fuzz list | afl TARGET | replay TARGET PATH... | explain TARGET FILE...");
     return 2;
 }
 
@@ -88,4 +90,14 @@ static int Replay(FuzzTarget target, string[] paths)
     }
     Console.WriteLine($"{target.Name}: {files.Count} input(s){(hung ? " (stopped at a hang)" : "")}, {findings.Count} distinct finding(s)");
     return findings.Count == 0 ? 0 : 1;
+}
+
+static int Explain(FuzzTarget target, string[] files)
+{
+    foreach (var file in files)
+    {
+        var refusal = target.Execute(File.ReadAllBytes(file));
+        Console.WriteLine($"{file}: {(refusal is null ? "accepted" : $"refused: {refusal.GetType().Name}: {refusal.Message}")}");
+    }
+    return 0;
 }

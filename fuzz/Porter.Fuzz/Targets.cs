@@ -37,7 +37,7 @@ public static class Targets
         new("request", "the server's Setup/Teardown/Create requests: protobuf bytes, validation, access, attachment plan", Request, IsRequestRefusal),
         new("config", "config.json (ConfigLoader) and the access decisions made from it", Config, e => e is ConfigException),
         new("cni-config", "CNI .conf/.conflist/.json files (NetworkConfigLoader) and their normalised re-reading", CniConfig, e => e is ConfigException),
-        new("cni-result", "a CNI plugin's ADD result (CniResult) and the StatusBlock built from it", CniResultTarget, e => e is JsonException or FormatException),
+        new("cni-result", "a CNI plugin's ADD result (CniResult) and the StatusBlock built from it", CniResultTarget, e => e is FormatException),
         new("dhcp", "a DHCP reply to DHCPINFORM (DhcpInform.TryParseAck, RFC 3397 search lists)", Dhcp, _ => false),
     ];
 
@@ -115,11 +115,12 @@ public static class Targets
     /// <summary>
     /// The same bytes as each of the three requests that carry caller data, through the checks the server makes before
     /// it opens the caller's namespace (AttachmentService.SetupAsync/TeardownAsync, CreateCheck.CreateAsync, in order).
+    /// The input counts as refused when all three refuse it (with the Setup's refusal).
     /// </summary>
     private static void Request(byte[] data)
     {
         var snapshot = Snapshot.Value;
-        Exception? refusal = null;
+        var refusals = new List<Exception>();
         foreach (var check in new Action[] { () => Setup(snapshot, data), () => Teardown(data), () => Create(snapshot, data) })
         {
             try
@@ -128,12 +129,12 @@ public static class Targets
             }
             catch (Exception e) when (IsRequestRefusal(e))
             {
-                refusal ??= e;
+                refusals.Add(e);
             }
         }
-        if (refusal is not null)
+        if (refusals.Count == 3)
         {
-            throw refusal;
+            throw refusals[0];
         }
     }
 
@@ -250,13 +251,10 @@ public static class Targets
 
     private static readonly IReadOnlyList<(string, string)> PodmanSubnets = [("192.168.1.0/24", "192.168.1.1"), ("fd00::/64", ""), ("bogus", "")];
 
-    /// <summary>A plugin's stdout as CniRuntime reads it (unreadable JSON is its CniException), then the StatusBlock.</summary>
+    /// <summary>A plugin's stdout as CniRuntime reads it (a FormatException is its CniException), then the StatusBlock.</summary>
     private static void CniResultTarget(byte[] data)
     {
-        if (JsonNode.Parse(data) is not JsonObject raw)
-        {
-            return;
-        }
+        var raw = CniResult.ReadObject(data);
         var result = CniResult.Parse(raw);
         var block = StatusBlockBuilder.Build(result, "eth0", PodmanSubnets);
         _ = block.ToByteArray();

@@ -55,7 +55,9 @@ public static class CreateCommand
     {
         try
         {
-            return JsonNode.Parse(input) as JsonObject ?? throw new PluginException("stdin is not a JSON object");
+            // A duplicate key would otherwise throw (ArgumentException) only when the object is first changed.
+            return JsonNode.Parse(input, documentOptions: new JsonDocumentOptions { AllowDuplicateProperties = false }) as JsonObject
+                ?? throw new PluginException("stdin is not a JSON object");
         }
         catch (JsonException e)
         {

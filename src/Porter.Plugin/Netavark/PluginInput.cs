@@ -21,11 +21,27 @@ public static partial class PluginInput
             }
             buffer.Write(chunk, 0, n);
         }
-        if (buffer.Length == 0 || buffer.ToArray().All(b => b is (byte)' ' or (byte)'\n' or (byte)'\r' or (byte)'\t'))
+        var bytes = buffer.ToArray();
+        if (bytes.All(b => b is (byte)' ' or (byte)'\n' or (byte)'\r' or (byte)'\t'))
         {
             throw new PluginException("nothing on stdin: expected the network as JSON, as netavark and podman pass it");
         }
-        return buffer.ToArray();
+        // System.Text.Json checks UTF-8 only where it reads a string, and its JSON nodes then throw InvalidOperationException.
+        if (!System.Text.Unicode.Utf8.IsValid(bytes))
+        {
+            throw new PluginException($"stdin is not UTF-8 text (an invalid byte sequence at byte {InvalidUtf8At(bytes) + 1})");
+        }
+        return bytes;
+    }
+
+    private static int InvalidUtf8At(byte[] bytes)
+    {
+        var rest = bytes.AsSpan();
+        while (System.Text.Rune.DecodeFromUtf8(rest, out _, out var consumed) == System.Buffers.OperationStatus.Done)
+        {
+            rest = rest[consumed..];
+        }
+        return bytes.Length - rest.Length;
     }
 
     /// <summary>Deserializes with a message that says where in the input the problem is.</summary>
@@ -65,6 +81,16 @@ public static partial class PluginInput
         {
             message = $"missing required field(s) {missing.Groups[1].Value}";
         }
+        var notNull = NullNotAllowed().Match(message);
+        if (notNull.Success)
+        {
+            message = $"'{notNull.Groups[1].Value}' may not be null";
+        }
+        var duplicate = DuplicateKey().Match(message);
+        if (duplicate.Success)
+        {
+            message = $"duplicate key '{duplicate.Groups[1].Value}'";
+        }
         var where = e.Path is { Length: > 0 } path ? $" at {path}" : "";
         var line = e.LineNumber is { } l ? $" (line {l + 1}, byte {e.BytePositionInLine + 1})" : "";
         return $"{message}{where}{line}";
@@ -87,4 +113,10 @@ public static partial class PluginInput
 
     [System.Text.RegularExpressions.GeneratedRegex(@"^JSON deserialization for type '.+' was missing required properties including: (.+)\.$")]
     private static partial System.Text.RegularExpressions.Regex MissingRequired();
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^The property or field '(.+?)' on type '.+' doesn't allow setting null values\.")]
+    private static partial System.Text.RegularExpressions.Regex NullNotAllowed();
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^Duplicate property '(.+?)' encountered during deserialization")]
+    private static partial System.Text.RegularExpressions.Regex DuplicateKey();
 }

@@ -4,8 +4,10 @@ namespace Porter.Plugin.Netavark;
 
 // netavark's wire types (src/network/types.rs), as far as net-porter reads them. Optional fields may be
 // absent (netavark >= 2.0) or null (1.6); both deserialize to null here. Unknown fields are ignored, as serde does.
+// Null is refused everywhere else, as serde refuses it: in a required field, and inside lists and maps (checked in
+// OnDeserialized, since System.Text.Json does not check element types), where protobuf would throw on it later.
 
-public sealed class Network
+public sealed class Network : IJsonOnDeserialized
 {
     [JsonPropertyName("name"), JsonRequired] public string Name { get; set; } = "";
     [JsonPropertyName("id"), JsonRequired] public string Id { get; set; } = "";
@@ -18,6 +20,14 @@ public sealed class Network
     [JsonPropertyName("ipam_options")] public Dictionary<string, string>? IpamOptions { get; set; }
     [JsonPropertyName("subnets")] public List<Subnet>? Subnets { get; set; }
     [JsonPropertyName("network_dns_servers")] public List<string>? NetworkDnsServers { get; set; }
+
+    void IJsonOnDeserialized.OnDeserialized()
+    {
+        NoNulls.In(Options?.Values, "options");
+        NoNulls.In(IpamOptions?.Values, "ipam_options");
+        NoNulls.In(Subnets, "subnets");
+        NoNulls.In(NetworkDnsServers, "network_dns_servers");
+    }
 }
 
 public sealed class Subnet
@@ -34,22 +44,31 @@ public sealed class LeaseRange
 }
 
 /// <summary>stdin of "setup" and "teardown".</summary>
-public sealed class NetworkPluginExec
+public sealed class NetworkPluginExec : IJsonOnDeserialized
 {
     [JsonPropertyName("container_id"), JsonRequired] public string ContainerId { get; set; } = "";
     [JsonPropertyName("container_name"), JsonRequired] public string ContainerName { get; set; } = "";
     [JsonPropertyName("port_mappings")] public List<PortMapping>? PortMappings { get; set; }
     [JsonPropertyName("network"), JsonRequired] public Network Network { get; set; } = new();
     [JsonPropertyName("network_options"), JsonRequired] public PerNetworkOptions NetworkOptions { get; set; } = new();
+
+    void IJsonOnDeserialized.OnDeserialized() => NoNulls.In(PortMappings, "port_mappings");
 }
 
-public sealed class PerNetworkOptions
+public sealed class PerNetworkOptions : IJsonOnDeserialized
 {
     [JsonPropertyName("interface_name"), JsonRequired] public string InterfaceName { get; set; } = "";
     [JsonPropertyName("aliases")] public List<string>? Aliases { get; set; }
     [JsonPropertyName("static_ips")] public List<string>? StaticIps { get; set; }
     [JsonPropertyName("static_mac")] public string? StaticMac { get; set; }
     [JsonPropertyName("options")] public Dictionary<string, string>? Options { get; set; }
+
+    void IJsonOnDeserialized.OnDeserialized()
+    {
+        NoNulls.In(Aliases, "aliases");
+        NoNulls.In(StaticIps, "static_ips");
+        NoNulls.In(Options?.Values, "options");
+    }
 }
 
 public sealed class PortMapping
@@ -61,7 +80,20 @@ public sealed class PortMapping
     [JsonPropertyName("range"), JsonRequired] public ushort Range { get; set; }
 }
 
+internal static class NoNulls
+{
+    public static void In<T>(IEnumerable<T?>? values, string field)
+    {
+        if (values is not null && values.Any(v => v is null))
+        {
+            throw new System.Text.Json.JsonException($"'{field}' holds a null value");
+        }
+    }
+}
+
 [JsonSourceGenerationOptions(
+    AllowDuplicateProperties = false,
+    RespectNullableAnnotations = true,
     AllowTrailingCommas = false,
     ReadCommentHandling = System.Text.Json.JsonCommentHandling.Disallow,
     UnmappedMemberHandling = JsonUnmappedMemberHandling.Skip,

@@ -151,6 +151,7 @@ public static class DhcpInform
                     break;
                 case 15:
                     domain = Encoding.ASCII.GetString(data).TrimEnd('\0');
+                    domain = IsDnsName(domain) ? domain : null;
                     break;
                 case 119:
                     search.AddRange(DecodeSearchList(data));
@@ -215,11 +216,21 @@ public static class DhcpInform
             {
                 position = cursor;
             }
-            if (labels.Count > 0)
+            var name = string.Join('.', labels);
+            if (labels.Count > 0 && IsDnsName(name))
             {
-                names.Add(string.Join('.', labels));
+                names.Add(name);
             }
         }
         return names;
     }
+
+    /// <summary>
+    /// Whether a name from the LAN may go into the container's resolv.conf ("search a b"): letters, digits, '-' and '_'
+    /// in dot-separated labels of 1-63 characters, 253 at most. Anyone on the LAN can answer a DHCPINFORM, and a name
+    /// with a space or a newline would add domains or whole lines of their choosing; such names are left out.
+    /// </summary>
+    public static bool IsDnsName(string name) =>
+        name.Length is > 0 and <= 253 &&
+        name.TrimEnd('.').Split('.').All(label => label.Length is > 0 and <= 63 && label.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_'));
 }

@@ -19,13 +19,13 @@ public sealed class JsonSource : IDisposable
     private readonly Dictionary<string, long> _offsets;
     private readonly int[] _lineStarts;
 
-    private JsonSource(string file, byte[] bytes, JsonDocument document, Dictionary<string, long> offsets)
+    private JsonSource(string file, byte[] bytes, JsonDocument document, Dictionary<string, long> offsets, int[] lineStarts)
     {
         File = file;
         Bytes = bytes;
         Document = document;
         _offsets = offsets;
-        _lineStarts = LineStarts(bytes);
+        _lineStarts = lineStarts;
     }
 
     public string File { get; }
@@ -36,6 +36,13 @@ public sealed class JsonSource : IDisposable
     /// <summary>Parses the bytes, reporting syntax errors with line, column and what the parser expected.</summary>
     public static JsonSource Parse(string file, byte[] bytes)
     {
+        var lineStarts = LineStarts(bytes);
+        // System.Text.Json checks UTF-8 only when a string is read, and then throws InvalidOperationException.
+        if (InvalidUtf8At(bytes) is { } bad)
+        {
+            var (line, column) = LineAndColumn(lineStarts, bad);
+            throw new ConfigException(file, line, column, null, $"invalid UTF-8 (byte 0x{bytes[bad]:x2}): the file must be UTF-8 text");
+        }
         JsonDocument document;
         try
         {
@@ -47,7 +54,15 @@ public sealed class JsonSource : IDisposable
             var column = e.BytePositionInLine is { } c ? (int)c + 1 : (int?)null;
             throw new ConfigException(file, line, column, null, $"invalid JSON: {StripPosition(e.Message)}", e);
         }
-        return new JsonSource(file, bytes, document, IndexOffsets(bytes));
+        try
+        {
+            return new JsonSource(file, bytes, document, IndexOffsets(file, bytes, lineStarts), lineStarts);
+        }
+        catch
+        {
+            document.Dispose();
+            throw;
+        }
     }
 
     public (int Line, int Column)? PositionOf(string path)
@@ -56,12 +71,36 @@ public sealed class JsonSource : IDisposable
         {
             return null;
         }
-        var index = Array.BinarySearch(_lineStarts, (int)offset);
+        return LineAndColumn(_lineStarts, (int)offset);
+    }
+
+    private static (int Line, int Column) LineAndColumn(int[] lineStarts, int offset)
+    {
+        var index = Array.BinarySearch(lineStarts, offset);
         if (index < 0)
         {
             index = ~index - 1;
         }
-        return (index + 1, (int)offset - _lineStarts[index] + 1);
+        return (index + 1, offset - lineStarts[index] + 1);
+    }
+
+    /// <summary>The offset of the first byte that is not part of valid UTF-8, or null.</summary>
+    private static int? InvalidUtf8At(byte[] bytes)
+    {
+        if (System.Text.Unicode.Utf8.IsValid(bytes))
+        {
+            return null;
+        }
+        var rest = bytes.AsSpan();
+        while (!rest.IsEmpty)
+        {
+            if (System.Text.Rune.DecodeFromUtf8(rest, out _, out var consumed) != System.Buffers.OperationStatus.Done)
+            {
+                return bytes.Length - rest.Length;
+            }
+            rest = rest[consumed..];
+        }
+        return null;
     }
 
     public ConfigException Error(string path, string problem)
@@ -99,19 +138,31 @@ public sealed class JsonSource : IDisposable
         return starts.ToArray();
     }
 
-    /// <summary>Walks the tokens once and records the byte offset of every value under its path.</summary>
-    private static Dictionary<string, long> IndexOffsets(byte[] bytes)
+    /// <summary>
+    /// Walks the tokens once and records the byte offset of every value under its path. Refuses a key that appears
+    /// twice in one object: which of the two counts would be a guess (System.Text.Json takes the last, and the JSON
+    /// objects built from it throw).
+    /// </summary>
+    private static Dictionary<string, long> IndexOffsets(string file, byte[] bytes, int[] lineStarts)
     {
         var offsets = new Dictionary<string, long>(StringComparer.Ordinal);
         var reader = new Utf8JsonReader(bytes, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Skip, MaxDepth = 32 });
-        // Each open container: its path, whether it is an array, and the next element index.
-        var stack = new Stack<(string Path, bool IsArray, int Next)>();
+        // Each open container: its path, whether it is an array, the next element index, and an object's keys so far.
+        var stack = new Stack<(string Path, bool IsArray, int Next, Dictionary<string, long>? Keys)>();
         string? pendingProperty = null;
         while (reader.Read())
         {
             if (reader.TokenType == JsonTokenType.PropertyName)
             {
-                pendingProperty = reader.GetString();
+                pendingProperty = reader.GetString()!;
+                var (parent, _, _, keys) = stack.Peek();
+                if (!keys!.TryAdd(pendingProperty, reader.TokenStartIndex))
+                {
+                    var (line, column) = LineAndColumn(lineStarts, (int)reader.TokenStartIndex);
+                    var first = LineAndColumn(lineStarts, (int)keys[pendingProperty]);
+                    throw new ConfigException(file, line, column, parent.Length == 0 ? null : parent,
+                        $"duplicate key {Quote(pendingProperty)} (first at line {first.Line}, column {first.Column})");
+                }
                 continue;
             }
             if (reader.TokenType is JsonTokenType.EndObject or JsonTokenType.EndArray)
@@ -130,7 +181,7 @@ public sealed class JsonSource : IDisposable
                 if (top.IsArray)
                 {
                     path = $"{top.Path}[{top.Next}]";
-                    stack.Push((top.Path, true, top.Next + 1));
+                    stack.Push(top with { Next = top.Next + 1 });
                 }
                 else
                 {
@@ -141,11 +192,11 @@ public sealed class JsonSource : IDisposable
             offsets.TryAdd(path, reader.TokenStartIndex);
             if (reader.TokenType == JsonTokenType.StartObject)
             {
-                stack.Push((path, false, 0));
+                stack.Push((path, false, 0, new Dictionary<string, long>(StringComparer.Ordinal)));
             }
             else if (reader.TokenType == JsonTokenType.StartArray)
             {
-                stack.Push((path, true, 0));
+                stack.Push((path, true, 0, null));
             }
         }
         return offsets;

@@ -246,12 +246,11 @@ public sealed class CniRuntime(
     {
         try
         {
-            return JsonNode.Parse(output) as JsonObject
-                ?? throw new CniException($"CNI plugin '{plugin.Type}' returned a result that is not a JSON object");
+            return CniResult.ReadObject(output);
         }
-        catch (System.Text.Json.JsonException e)
+        catch (FormatException e)
         {
-            throw new CniException($"CNI plugin '{plugin.Type}' returned unreadable JSON: {e.Message}", e);
+            throw new CniException($"CNI plugin '{plugin.Type}' returned an unreadable result: {e.Message}", e);
         }
     }
 

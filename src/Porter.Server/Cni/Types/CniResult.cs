@@ -16,6 +16,30 @@ public sealed record CniResult(
     CniDns Dns,
     JsonObject Raw)
 {
+    private static readonly JsonDocumentOptions ResultOptions = new() { AllowDuplicateProperties = false };
+
+    /// <summary>
+    /// A plugin's stdout as a JSON object. System.Text.Json's nodes read strings and keys lazily, and throw
+    /// InvalidOperationException or ArgumentException for invalid UTF-8 or a duplicate key wherever they are first
+    /// touched; both are refused here instead, as FormatException like every other malformed result.
+    /// </summary>
+    public static JsonObject ReadObject(byte[] output)
+    {
+        if (!System.Text.Unicode.Utf8.IsValid(output))
+        {
+            throw new FormatException("the result is not valid UTF-8");
+        }
+        try
+        {
+            return JsonNode.Parse(output, documentOptions: ResultOptions) as JsonObject
+                ?? throw new FormatException("the result is not a JSON object");
+        }
+        catch (JsonException e)
+        {
+            throw new FormatException($"the result is not valid JSON: {e.Message}", e);
+        }
+    }
+
     /// <summary>Reads a result, checking the types of the fields net-porter relies on.</summary>
     public static CniResult Parse(JsonObject raw)
     {
