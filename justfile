@@ -23,15 +23,20 @@ publish:
 demo: deps publish
     dotnet run --project demo/Porter.Demo -c Release
 
-# Every test: the code style, unit tests, integration tests against the published binaries, real rootless podman (root)
+# Every test: the code style, unit tests, a short fuzzing run, integration tests against the published binaries, real rootless podman (root)
 test: deps publish format-check
     dotnet test tests/Porter.Tests -c Release -nologo
+    fuzz/fuzz.sh all 20
     dotnet test tests/Porter.IntegrationTests -c Release -nologo
     dotnet test tests/Porter.PodmanTests -c Release -nologo
 
 # Only the podman suite: podman 5.4 / netavark 1.14 in a cached Debian 13 root drive the published plugin (root)
 e2e: deps publish
     dotnet test tests/Porter.PodmanTests -c Release -nologo
+
+# Coverage-guided fuzzing (afl-fuzz + SharpFuzz) of every parser of untrusted input, SECONDS per target; fails on any finding (see fuzz/README.md)
+fuzz target="all" seconds="60": deps
+    fuzz/fuzz.sh {{target}} {{seconds}}
 
 # The code style (.editorconfig), as CI checks it; `dotnet format Porter.sln` fixes what it reports
 format-check:

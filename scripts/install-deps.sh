@@ -19,6 +19,7 @@ packages=(
   clang zlib1g-dev             # Native AOT linker for the plugin
   debootstrap                  # the Debian 13 root of the podman suite (scripts/e2e/build-root.sh)
   netavark                     # Debian 12's netavark: the bench's rootful macvlan comparison (cannot load plugins)
+  afl++                        # afl-fuzz for fuzz/fuzz.sh (just fuzz, and the short run in just test)
 )
 
 if [ "$(id -u)" -ne 0 ]; then
