@@ -2,8 +2,6 @@ using System.Buffers.Binary;
 using System.Collections.Immutable;
 using System.Net;
 using System.Text;
-using System.Text.Json;
-using System.Text.Json.Nodes;
 using Google.Protobuf;
 using Grpc.Core;
 using Porter.Plugin;
