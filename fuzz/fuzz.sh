@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 
 target="${1:-all}"
 seconds="${2:-60}"
-out="${FUZZ_OUT:-out/fuzz}"
+out="$(realpath -m "${FUZZ_OUT:-out/fuzz}")"
 # afl-fuzz's limit per execution. Generous: a crash restarts SharpFuzz's .NET child, and that start is timed too.
 timeout_ms="${FUZZ_TIMEOUT_MS:-5000}"
 
@@ -29,10 +29,20 @@ fuzz=(dotnet "$bin/Porter.Fuzz.dll")
 # SharpFuzz instruments in place and refuses an instrumented assembly, so every run starts from a fresh build.
 rm -rf "$bin"
 echo "fuzz: building and instrumenting"
-dotnet build fuzz/Porter.Fuzz -c Release -o "$bin" -nologo -v quiet >/dev/null
+mkdir -p "$out"
+if ! dotnet build fuzz/Porter.Fuzz -c Release -o "$bin" -nologo -v quiet >"$out/build.log" 2>&1; then
+  cat "$out/build.log" >&2
+  echo "fuzz: building fuzz/Porter.Fuzz failed" >&2
+  exit 1
+fi
+# The sharpfuzz tool is pinned in fuzz/dotnet-tools.json.
 (cd fuzz && dotnet tool restore >/dev/null)
 for dll in net-porter-server.dll net-porter.dll Porter.Protocol.dll Google.Protobuf.dll; do
-  (cd fuzz && dotnet tool run sharpfuzz "../$bin/$dll" >/dev/null) || { echo "fuzz: instrumenting $dll failed" >&2; exit 1; }
+  if ! (cd fuzz && dotnet tool run sharpfuzz "$bin/$dll") >"$out/instrument.log" 2>&1; then
+    cat "$out/instrument.log" >&2
+    echo "fuzz: instrumenting $dll failed" >&2
+    exit 1
+  fi
 done
 
 if [ "$target" = all ]; then
