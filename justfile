@@ -23,9 +23,10 @@ publish:
 demo: deps publish
     dotnet run --project demo/Porter.Demo -c Release
 
-# Every test: the code style, unit tests, a short fuzzing run, integration tests against the published binaries, real rootless podman (root)
+# Every test: the code style, unit tests (run as nobody: they need no root), a short fuzzing run, integration tests against the published binaries, real rootless podman (root)
 test: deps publish format-check
-    dotnet test tests/Porter.Tests -c Release -nologo
+    dotnet build tests/Porter.Tests -c Release -nologo -v quiet
+    scripts/unit-unprivileged.sh
     fuzz/fuzz.sh all 20
     dotnet test tests/Porter.IntegrationTests -c Release -nologo
     dotnet test tests/Porter.PodmanTests -c Release -nologo

@@ -12,10 +12,10 @@ using Porter.Protocol.V1;
 using Porter.Server.Attachments;
 using Porter.Server.Authorization;
 using Porter.Server.Cni.Config;
-using Porter.Server.Cni.Runtime;
 using Porter.Server.Cni.Types;
 using Porter.Server.Configuration;
 using Porter.Server.Dhcp;
+using Porter.Server.Drivers;
 using Porter.Server.Identity;
 using Porter.Server.Json;
 using Porter.Server.Netavark;
@@ -143,7 +143,7 @@ public static class Targets
         RequestValidator.ContainerName(request.ContainerName);
         RequestValidator.InterfaceName(request.InterfaceName);
         var (resource, network, decision) = RequestAccess.Authorize(snapshot, Caller, request.Resource);
-        var plan = AttachmentPlan.For(network, request, Caller.Uid);
+        var plan = AttachmentPlan.For(network, NetworkKind.Of(network), request, Caller.Uid);
         RequestAccess.CheckStaticAddresses(request, decision, Caller, resource.Name);
         var key = new AttachmentKey(Caller.Uid, resource.Name, request.ContainerId, request.InterfaceName);
         CheckKey(key);
@@ -176,11 +176,10 @@ public static class Targets
     /// <summary>What validation promises for the names built from a request: file names, lock keys, environment values.</summary>
     private static void CheckKey(AttachmentKey key)
     {
-        foreach (var name in new[] { key.HoldName, ResultCache.NameFor(key.Resource, key.ScopedContainerId, key.IfName) })
-        {
-            Check(name.Length is > 0 and <= 255 && !name.Contains('/') && !name.Any(char.IsControl) && name is not ("." or ".."),
-                $"file name {JsonSource.Quote(name)} built from a validated request is not a plain file name");
-        }
+        // The record's name is the file name of the attachment's cache record and of its held namespace.
+        var name = key.Record.Name;
+        Check(name.Length is > 0 and <= 255 && !name.Contains('/') && !name.Any(char.IsControl) && name is not ("." or ".."),
+            $"file name {JsonSource.Quote(name)} built from a validated request is not a plain file name");
         // CNI_CONTAINERID and CNI_IFNAME: a value may hold '=' or ';' (the kernel allows both in interface names; only
         // CNI_ARGS, checked in Setup, splits on them), but no NUL or newline.
         foreach (var value in new[] { key.ScopedContainerId, key.IfName })

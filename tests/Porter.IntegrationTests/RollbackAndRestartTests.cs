@@ -83,4 +83,37 @@ public sealed class RollbackAndRestartTests(LanWorld world)
         }
         Assert.Equal(0, caller.Plugin("teardown", second, exec).ExitCode);
     }
+
+    [Fact]
+    public void An_attached_namespace_stays_held_so_no_new_namespace_takes_its_inode()
+    {
+        // The kernel gives the inode numbers of freed namespaces to new ones (seen here within a second). The record
+        // recognises its namespace by inode, so while an attachment lives the server's hold keeps that inode taken:
+        // a container restarted after a crash must never be mistaken for the one that is still attached.
+        using var caller = world.Caller(world.Alice);
+        var first = caller.CreateContainerNetns();
+        var exec = NetavarkJson.Exec(world.Network(LanWorld.MacvlanHostLocal), NetavarkJson.NewContainerId(), "held-inode");
+        var address = Observe.Success(caller.Plugin("setup", first, exec), world.Server)["interfaces"]!["eth0"]!["subnets"]![0]!["ipnet"]!.GetValue<string>().Split('/')[0];
+        var attached = Inode(caller, first);
+        caller.RemoveContainerNetns(first); // podman crashed: no teardown, and its bind mount is gone
+
+        for (var i = 0; i < 8; i++)
+        {
+            Thread.Sleep(100); // time for the kernel to free a namespace that nothing holds
+            var next = caller.CreateContainerNetns(running: false);
+            Assert.NotEqual(attached, Inode(caller, next));
+            caller.RemoveContainerNetns(next);
+        }
+        var teardown = caller.Plugin("teardown", first, exec);
+        Assert.Equal(0, teardown.ExitCode);
+        Assert.DoesNotContain(address, world.AllocatedIps(LanWorld.MacvlanHostLocal));
+        Assert.Empty(Directory.GetFiles(Path.Combine(world.Workspace.StateDir, "netns")));
+    }
+
+    private static string Inode(RootlessCaller caller, string netns)
+    {
+        var stat = caller.Run($"stat -L -c %i {netns}");
+        Assert.Equal(0, stat.ExitCode);
+        return stat.Stdout.Trim();
+    }
 }

@@ -37,10 +37,10 @@ public sealed class AttachmentCollector(
     /// <summary>One pass; returns how many attachments were released.</summary>
     public async Task<int> CollectAsync(CancellationToken cancellationToken)
     {
-        var (entries, unreadable) = runtime.Cache.List();
-        foreach (var (path, problem) in unreadable)
+        var (entries, unreadable) = runtime.Attachments.List();
+        foreach (var record in unreadable)
         {
-            SetAside(path, problem);
+            SetAside(record);
         }
 
         var inUse = NetnsLiveness.InodesInUse(ExcludedPids());
@@ -48,7 +48,7 @@ public sealed class AttachmentCollector(
         var released = 0;
         foreach (var listed in entries)
         {
-            var name = listed.Name;
+            var name = listed.Id.Name;
             seen.Add(name);
             try
             {
@@ -71,18 +71,17 @@ public sealed class AttachmentCollector(
         return released;
     }
 
-    private async Task<bool> CollectOneAsync(CacheEntry listed, string name, IReadOnlySet<ulong> inUse, CancellationToken cancellationToken)
+    private async Task<bool> CollectOneAsync(AttachmentRecord listed, string name, IReadOnlySet<ulong> inUse, CancellationToken cancellationToken)
     {
-        using var keyLock = locks.TryAcquire(AttachmentKey.LockKeyFor(listed.NetworkName, listed.ContainerId, listed.IfName));
+        using var keyLock = locks.TryAcquire(AttachmentKey.LockKeyFor(listed.Id));
         if (keyLock is null)
         {
             return false; // a setup or teardown is working on it right now; a later pass sees how it ended
         }
-        var entry = runtime.Cache.ReadOrSetAside(listed.NetworkName, listed.ContainerId, listed.IfName, out var unreadable);
+        var entry = runtime.Attachments.ReadOrSetAside(listed.Id, out var unreadable);
         if (unreadable is not null)
         {
-            logger.LogWarning("attachment record {Path} is unreadable ({Problem}); moved aside",
-                runtime.Cache.PathFor(listed.NetworkName, listed.ContainerId, listed.IfName), unreadable);
+            logger.LogWarning("attachment record {Path} is unreadable ({Problem}); moved aside", listed.Location, unreadable);
             return false;
         }
         if (entry is null)
@@ -98,25 +97,25 @@ public sealed class AttachmentCollector(
         var problems = await releaser.ForgetAsync(entry, AttachmentReleaser.DelNamespace(entry, null), currentOptions(), cancellationToken).ConfigureAwait(false);
         _unused.Remove(name);
         _keptNoted.Remove(name);
-        logger.LogInformation("released attachment {Name} of {User}: {Reason}{Problems}", name, Owner(entry), reason,
+        logger.LogInformation("released attachment {Name} of {User}: {Reason}{Problems}", name, entry.Facts.Owner, reason,
             problems.Count == 0 ? "" : $" (incompletely: {string.Join("; ", problems)})");
         return true;
     }
 
     /// <summary>Why the attachment (read under its lock) is to be released now, or null to keep it.</summary>
-    private string? WhyRelease(CacheEntry entry, string name, IReadOnlySet<ulong> inUse)
+    private string? WhyRelease(AttachmentRecord entry, string name, IReadOnlySet<ulong> inUse)
     {
-        if (entry.Annotations["bootId"]?.GetValue<string>() is { Length: > 0 } bootId && bootId != NetnsLiveness.BootId)
+        if (entry.Facts.BootId is { Length: > 0 } bootId && bootId != NetnsLiveness.BootId)
         {
             return "it was made before the host last booted"; // every namespace of that boot is gone
         }
-        if (!entry.Complete && NetnsHolds.IsHeld(AttachmentReleaser.HeldPath(entry)))
+        if (!entry.Complete && NetnsHolds.IsHeld(entry.Facts.Hold))
         {
             // Nobody holds the key lock, so no setup is running: an earlier server process died during this one.
             // The DEL runs inside the namespace we hold, so the half-made interface goes with its address.
             return "its setup never finished";
         }
-        if (entry.Annotations["netnsInode"]?.GetValue<ulong>() is not { } inode)
+        if (entry.Facts.NetnsInode is not { } inode)
         {
             return null; // nothing tells whether its namespace lives: keep it
         }
@@ -146,9 +145,9 @@ public sealed class AttachmentCollector(
     /// <see cref="UnusedGrace"/> ago, and again now. Sightings belong to one attachment: a record of the same name
     /// made since (a container restarted in a new namespace) starts over.
     /// </summary>
-    private bool SeenUnusedLongEnough(CacheEntry entry, string name, ulong inode)
+    private bool SeenUnusedLongEnough(AttachmentRecord entry, string name, ulong inode)
     {
-        var identity = $"{inode}/{entry.Annotations["created"]?.GetValue<string>()}";
+        var identity = (inode, entry.Facts.Created);
         var now = clock.GetUtcNow();
         if (!_unused.TryGetValue(name, out var sighting) || sighting.Identity != identity)
         {
@@ -159,27 +158,25 @@ public sealed class AttachmentCollector(
     }
 
     /// <summary>Keeping a setup that never finished because its namespace is in use is worth saying, once.</summary>
-    private void NoteKeptUnfinished(CacheEntry entry, string name)
+    private void NoteKeptUnfinished(AttachmentRecord entry, string name)
     {
         if (!entry.Complete && _keptNoted.Add(name))
         {
             logger.LogWarning("attachment {Name} of {User}: its setup never finished, but its network namespace is still in use and "
-                + "not held by the server; its addresses are kept until no process is left in that namespace", name, Owner(entry));
+                + "not held by the server; its addresses are kept until no process is left in that namespace", name, entry.Facts.Owner);
         }
     }
 
     private HashSet<int> ExcludedPids() => new(helpers.SelectMany(h => h.Pids)) { Environment.ProcessId };
 
-    private void SetAside(string path, string problem)
+    private void SetAside(UnreadableRecord record)
     {
-        if (runtime.Cache.Quarantine(path))
+        if (runtime.Attachments.SetAside(record))
         {
-            logger.LogWarning("attachment record {Path} is unreadable ({Problem}); moved aside", path, problem);
+            logger.LogWarning("attachment record {Path} is unreadable ({Problem}); moved aside", record.Path, record.Problem);
         }
     }
 
-    private static string Owner(CacheEntry entry) =>
-        entry.Annotations["user"]?.GetValue<string>() is { Length: > 0 } user ? user : $"uid {entry.Annotations["uid"]}";
-
-    private sealed record Sighting(string Identity, DateTimeOffset First);
+    /// <summary>The first sighting of an attachment's namespace without a process; Identity tells the attachment apart from a later one of the same name.</summary>
+    private sealed record Sighting((ulong Inode, DateTimeOffset? Created) Identity, DateTimeOffset First);
 }

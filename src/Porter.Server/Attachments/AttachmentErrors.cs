@@ -3,6 +3,7 @@ using Porter.Protocol;
 using Porter.Server.Cni.Config;
 using Porter.Server.Cni.Invocation;
 using Porter.Server.Configuration;
+using Porter.Server.Drivers;
 using Porter.Server.Json;
 using Porter.Server.Namespaces;
 
@@ -28,10 +29,8 @@ public static class AttachmentErrors
     }
 
     /// <summary>Plain words for plugin errors whose cause is not obvious from their own message.</summary>
-    public static string Explain(Exception e, NetworkConfigList network) =>
-        network.UsesDhcp && e.Message.Contains("no more tries", StringComparison.Ordinal)
-            ? $": no DHCP server answered on the network of resource '{network.Name}'"
-            : "";
+    public static string Explain(Exception e, NetworkConfigList network, NetworkKind kind) =>
+        kind.Ipam.Explain(e.Message, network.Name) is { Length: > 0 } words ? $": {words}" : "";
 
     public static RpcException ForNetns(NetnsException e) => RpcErrors.Of(e.Problem switch
     {

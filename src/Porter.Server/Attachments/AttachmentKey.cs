@@ -1,4 +1,5 @@
 using System.Globalization;
+using Porter.Server.Cni.Runtime;
 
 namespace Porter.Server.Attachments;
 
@@ -11,12 +12,14 @@ public readonly record struct AttachmentKey(uint Uid, string Resource, string Co
 {
     public string ScopedContainerId => $"{Uid.ToString(CultureInfo.InvariantCulture)}-{ContainerId}";
 
-    public string LockKey => LockKeyFor(Resource, ScopedContainerId, IfName);
+    /// <summary>The runtime's name for the attachment's record.</summary>
+    public RecordId Record => new(Resource, ScopedContainerId, IfName);
 
-    public static string LockKeyFor(string resource, string scopedContainerId, string ifName) => $"{resource}/{scopedContainerId}/{ifName}";
+    public string LockKey => LockKeyFor(Record);
 
-    /// <summary>File name of the attachment's held namespace (every part is validated: no '/').</summary>
-    public string HoldName => $"{Resource}-{ScopedContainerId}-{IfName}";
+    /// <summary>The lock every setup, teardown, release and renewal of the attachment takes.</summary>
+    public static string LockKeyFor(RecordId record) => $"{record.Network}/{record.ContainerId}/{record.IfName}";
+
 
     public override string ToString() => $"container {ContainerId} ({IfName}) on resource '{Resource}'";
 }

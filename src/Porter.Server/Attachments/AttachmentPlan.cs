@@ -3,6 +3,7 @@ using System.Net;
 using System.Text.Json.Nodes;
 using Porter.Protocol.V1;
 using Porter.Server.Cni.Config;
+using Porter.Server.Drivers;
 
 namespace Porter.Server.Attachments;
 
@@ -15,7 +16,7 @@ public sealed record AttachmentPlan(
     ImmutableDictionary<string, JsonNode> CapabilityArgs,
     ImmutableDictionary<string, JsonNode> ConfigArgs)
 {
-    public static AttachmentPlan For(NetworkConfigList network, SetupRequest request, uint uid)
+    public static AttachmentPlan For(NetworkConfigList network, NetworkKind kind, SetupRequest request, uint uid)
     {
         var main = network.MainPlugin;
         var cniArgs = ImmutableArray.CreateBuilder<KeyValuePair<string, string>>();
@@ -30,7 +31,7 @@ public sealed record AttachmentPlan(
         }
         cniArgs.Add(new("K8S_POD_INFRA_CONTAINER_ID", request.ContainerId));
 
-        var ips = RequestedAddresses(network, request);
+        var ips = RequestedAddresses(network, kind.Ipam, request);
         if (ips.Count > 0)
         {
             var list = new JsonArray([.. ips.Select(ip => (JsonNode)JsonValue.Create(ip))]);
@@ -42,12 +43,12 @@ public sealed record AttachmentPlan(
         }
 
         var mac = request.StaticMac.Length > 0 ? RequestValidator.StaticMac(request.StaticMac) : null;
-        if (mac is not null && main.Type == "ipvlan")
+        if (mac is not null && !kind.Interface.HasOwnMac)
         {
             throw RequestValidator.Invalid(
-                $"resource '{network.Name}' is ipvlan, whose interfaces share the parent's MAC address; a static MAC cannot be used with it");
+                $"resource '{network.Name}' is {kind.Interface.Kind}, whose interfaces share the parent's MAC address; a static MAC cannot be used with it");
         }
-        if (mac is null && network.UsesDhcp && main.Type != "ipvlan")
+        if (mac is null && kind.Ipam.KeepsLease && kind.Interface.HasOwnMac)
         {
             // DHCP servers commonly hand out addresses by MAC: the same MAC on every start of the container means
             // the same address (the client id, also stable, covers servers that key by client id).
@@ -125,7 +126,7 @@ public sealed record AttachmentPlan(
     /// podman's static_ips are bare addresses, one per subnet. Each gets its subnet's prefix ("ip/prefix"), which
     /// static IPAM requires; host-local also accepts a bare address when no subnet contains it.
     /// </summary>
-    private static List<string> RequestedAddresses(NetworkConfigList network, SetupRequest request)
+    private static List<string> RequestedAddresses(NetworkConfigList network, IIpamDriver ipam, SetupRequest request)
     {
         if (request.StaticIps.Count == 0)
         {
@@ -135,13 +136,9 @@ public sealed record AttachmentPlan(
         {
             throw RequestValidator.Invalid($"static_ips: {request.StaticIps.Count} addresses given; at most {RequestValidator.MaxStaticIps} are allowed");
         }
-        var ipam = network.MainPlugin.IpamType;
-        switch (ipam)
+        if (ipam.WhyNoStaticIps(network.Name) is { } refusal)
         {
-            case null:
-                throw RequestValidator.Invalid($"resource '{network.Name}' has no IPAM, so static IPs cannot be assigned on it");
-            case "dhcp":
-                throw RequestValidator.Invalid($"resource '{network.Name}' gets its addresses by DHCP; static IPs cannot be assigned on it");
+            throw RequestValidator.Invalid(refusal);
         }
         var subnets = (request.Network?.Subnets ?? []).Select(s => IPNetwork.TryParse(s.Subnet, out var n) ? n : (IPNetwork?)null)
             .OfType<IPNetwork>().ToList();
@@ -153,7 +150,7 @@ public sealed record AttachmentPlan(
             {
                 result.Add($"{ip}/{prefix}");
             }
-            else if (ipam == "static")
+            else if (ipam.StaticIpsNeedPrefix)
             {
                 throw RequestValidator.Invalid(
                     $"static IP {ip} lies in none of the network's subnets; resource '{network.Name}' uses static IPAM, " +

@@ -23,7 +23,7 @@ public sealed class AttachmentQuota(CniRuntime runtime, UserLimits limits)
         {
             return NoClaim.Instance;
         }
-        var name = ResultCache.NameFor(key.Resource, key.ScopedContainerId, key.IfName);
+        var name = key.Record.Name;
         HashSet<string> starting;
         lock (_starting)
         {
@@ -35,9 +35,9 @@ public sealed class AttachmentQuota(CniRuntime runtime, UserLimits limits)
         }
         lock (starting)
         {
-            var held = runtime.Cache.List().Entries
-                .Where(e => e.Annotations["uid"]?.GetValue<uint>() == caller.Uid)
-                .Select(e => e.Name)
+            var held = runtime.Attachments.List().Records
+                .Where(e => e.Facts.Uid == caller.Uid)
+                .Select(e => e.Id.Name)
                 .ToHashSet(StringComparer.Ordinal);
             held.UnionWith(starting);
             if (!held.Contains(name) && held.Count >= limits.AttachmentsPerUser)

@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Porter.Server.Cni.Config;
 using Porter.Server.Cni.Runtime;
-using Porter.Server.Configuration;
+using Porter.Server.Drivers;
 using Porter.Server.Json;
 using Porter.Server.Namespaces;
 
@@ -15,22 +15,22 @@ namespace Porter.Server.Attachments;
 public sealed class AttachmentReleaser(CniRuntime runtime, HostBridges bridges, ILogger<AttachmentReleaser> logger)
 {
     /// <summary>Releases a recorded attachment as far as it goes and forgets it. Callers hold the attachment's key lock.</summary>
-    public async Task<IReadOnlyList<string>> ForgetAsync(CacheEntry entry, string netnsPath, CniRuntimeOptions options, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<string>> ForgetAsync(AttachmentRecord entry, string netnsPath, CniRuntimeOptions options, CancellationToken cancellationToken)
     {
-        var held = HeldPath(entry);
+        var held = entry.Facts.Hold;
         NetworkConfigList list;
         try
         {
-            list = NetworkConfigList.FromBytes(entry.Config, runtime.Cache.PathFor(entry.NetworkName, entry.ContainerId, entry.IfName));
+            list = entry.ConfigList();
         }
         catch (ConfigException e)
         {
             // The cached configuration itself is unreadable: nothing can be run, but the record must not block anything.
-            runtime.Cache.Delete(entry.NetworkName, entry.ContainerId, entry.IfName);
+            runtime.Attachments.Delete(entry.Id);
             NetnsHolds.Release(held);
             return [$"the recorded configuration is unreadable ({e.Message}); the record was dropped"];
         }
-        var bridge = HostBridges.BridgeOf(list);
+        var bridge = NetworkKind.Of(list).Interface.HostBridge;
         using var bridgeLock = bridge is null ? null : await bridges.LockAsync(bridge, cancellationToken).ConfigureAwait(false);
         try
         {
@@ -65,22 +65,19 @@ public sealed class AttachmentReleaser(CniRuntime runtime, HostBridges bridges, 
     /// <summary>Removes a host bridge net-porter made once nothing uses it (bridge lock held by the caller).</summary>
     public async Task RemoveBridgeIfUnusedAsync(string? bridge)
     {
-        if (bridge is not null && await bridges.RemoveIfUnusedAsync(bridge, runtime.Cache).ConfigureAwait(false) is { } note)
+        if (bridge is not null && await bridges.RemoveIfUnusedAsync(bridge, runtime.Attachments).ConfigureAwait(false) is { } note)
         {
             logger.LogInformation("{Note}", note);
         }
     }
 
     /// <summary>The namespace path to DEL in: the caller's (if it is still the one attached), else our hold, else none.</summary>
-    public static string DelNamespace(CacheEntry entry, OpenedNetns? current)
+    public static string DelNamespace(AttachmentRecord entry, OpenedNetns? current)
     {
-        if (current is not null && entry.Annotations["netnsInode"]?.GetValue<ulong>() == current.Inode)
+        if (current is not null && entry.Facts.NetnsInode == current.Inode)
         {
             return current.ProcPath;
         }
-        var held = HeldPath(entry);
-        return NetnsHolds.IsHeld(held) ? held : "";
+        return NetnsHolds.IsHeld(entry.Facts.Hold) ? entry.Facts.Hold : "";
     }
-
-    public static string HeldPath(CacheEntry entry) => entry.Annotations["held"]?.GetValue<string>() ?? "";
 }

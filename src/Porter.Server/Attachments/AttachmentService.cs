@@ -1,5 +1,3 @@
-using System.Globalization;
-using System.Text.Json.Nodes;
 using Grpc.Core;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -10,6 +8,7 @@ using Porter.Server.Cni.Invocation;
 using Porter.Server.Cni.Runtime;
 using Porter.Server.Cni.Types;
 using Porter.Server.Configuration;
+using Porter.Server.Drivers;
 using Porter.Server.Identity;
 using Porter.Server.Json;
 using Porter.Server.Namespaces;
@@ -43,7 +42,8 @@ public sealed class AttachmentService(
         var snapshot = store.Current;
         var cni = CniRuntimeOptions.From(snapshot.Config);
         var (resource, network, decision) = RequestAccess.Authorize(snapshot, call.Caller, request.Resource);
-        var plan = AttachmentPlan.For(network, request, call.Caller.Uid);
+        var kind = NetworkKind.Of(network);
+        var plan = AttachmentPlan.For(network, kind, request, call.Caller.Uid);
         RequestAccess.CheckStaticAddresses(request, decision, call.Caller, resource.Name);
         using var netns = OpenNetns(call.Peer, request.NetnsPath);
         var key = new AttachmentKey(call.Caller.Uid, resource.Name, request.ContainerId, request.InterfaceName);
@@ -55,18 +55,18 @@ public sealed class AttachmentService(
         using var claim = quota.Claim(call.Caller, key);
 
         // Attachments on one host bridge take turns, so that a bridge is never removed while a container joins it.
-        var bridge = HostBridges.BridgeOf(network);
+        var bridge = kind.Interface.HostBridge;
         using var bridgeLock = bridge is null ? null : await bridges.LockAsync(bridge, stopping).ConfigureAwait(false);
         if (bridge is not null)
         {
             await bridges.NoteBeforeAddAsync(bridge).ConfigureAwait(false);
         }
 
-        // Held at a path of our own while the ADD runs (so that even a crash leaves something to undo it in), and
-        // for as long as the attachment lives where a later DEL must run inside it: DHCP (the daemon re-enters it to
-        // renew) and masquerading bridges (their NAT rules are found from inside).
-        var keepHold = network.UsesDhcp || HostBridges.MasqueradesFromInside(network);
-        var held = holds.Hold(netns, key.HoldName);
+        // Held at a path of our own from before the ADD until the attachment is released: a crash mid-ADD leaves
+        // something to undo it in; DHCP renews from inside and masquerading bridges find their NAT rules for DEL only
+        // from inside; and while it is held no other namespace can get its inode, so the inode recorded below names
+        // this namespace and no later one (the kernel reuses the inodes of freed namespaces).
+        var held = holds.Hold(netns, key.Record.Name);
         var rt = new RuntimeConf
         {
             ContainerId = key.ScopedContainerId,
@@ -80,13 +80,13 @@ public sealed class AttachmentService(
         CniResult result;
         try
         {
-            result = await runtime.AddNetworkListAsync(network, rt, Annotations(call.Caller, request, resource, netns, held), cni, stopping).ConfigureAwait(false);
+            result = await runtime.AddNetworkListAsync(network, rt, Facts(call.Caller, request, resource, netns, held), cni, stopping).ConfigureAwait(false);
         }
         catch (Exception e) when (e is CniException or IOException)
         {
             var rollbackProblem = await releaser.RollbackAsync(network, rt, key, cni).ConfigureAwait(false);
             await releaser.RemoveBridgeIfUnusedAsync(bridge).ConfigureAwait(false);
-            throw AttachmentErrors.Failure(e, $"setup of {key} failed{AttachmentErrors.Explain(e, network)}", rollbackProblem);
+            throw AttachmentErrors.Failure(e, $"setup of {key} failed{AttachmentErrors.Explain(e, network, kind)}", rollbackProblem);
         }
         if (call.Aborted.IsCancellationRequested)
         {
@@ -96,15 +96,9 @@ public sealed class AttachmentService(
                 rollbackProblem is null ? "" : $" (incompletely: {rollbackProblem})");
             throw RpcErrors.Of(StatusCode.Cancelled, $"the caller went away before setup of {key} finished; it was rolled back");
         }
-        if (!keepHold)
-        {
-            NetnsHolds.Release(held);
-            ForgetHold(key);
-        }
-
         var subnets = request.Network?.Subnets.Select(n => (n.Subnet, n.Gateway)).ToList();
         var status = StatusBlockBuilder.Build(result, key.IfName, subnets);
-        await enricher.EnrichAsync(status, resource, network, netns, key, stopping).ConfigureAwait(false);
+        await enricher.EnrichAsync(status, resource, network, kind, netns, key, stopping).ConfigureAwait(false);
         logger.LogInformation("attached {Key} for {Caller} in netns {Netns}: {Addresses}", key, call.Caller.Describe(),
             request.NetnsPath, string.Join(", ", status.Interfaces.SelectMany(i => i.Value.Subnets.Select(s => s.Ipnet))));
         return new SetupResponse { Status = status };
@@ -139,11 +133,11 @@ public sealed class AttachmentService(
         Exception? failure = null;
         try
         {
-            var list = NetworkConfigList.FromBytes(entry.Config, runtime.Cache.PathFor(entry.NetworkName, entry.ContainerId, entry.IfName));
-            var bridge = HostBridges.BridgeOf(list);
+            var list = entry.ConfigList();
+            var bridge = NetworkKind.Of(list).Interface.HostBridge;
             using var bridgeLock = bridge is null ? null : await bridges.LockAsync(bridge, stopping).ConfigureAwait(false);
             await runtime.DelNetworkListAsync(list, entry.ToRuntimeConf(netnsPath), cni, stopping).ConfigureAwait(false);
-            NetnsHolds.Release(AttachmentReleaser.HeldPath(entry));
+            NetnsHolds.Release(entry.Facts.Hold);
             await releaser.RemoveBridgeIfUnusedAsync(bridge).ConfigureAwait(false);
         }
         catch (Exception e) when (e is CniException or IOException or ConfigException)
@@ -164,19 +158,19 @@ public sealed class AttachmentService(
         return response;
     }
 
-    private static JsonObject Annotations(CallerIdentity caller, SetupRequest request, Configuration.ResourceConfig resource, OpenedNetns netns, string held) => new()
+    private static AttachmentFacts Facts(CallerIdentity caller, SetupRequest request, ResourceConfig resource, OpenedNetns netns, string held) => new()
     {
-        ["uid"] = caller.Uid,
-        ["user"] = caller.UserName,
-        ["pid"] = caller.Pid,
-        ["resource"] = resource.Name,
-        ["containerId"] = request.ContainerId,
-        ["containerName"] = request.ContainerName,
-        ["callerNetns"] = request.NetnsPath,
-        ["netnsInode"] = netns.Inode,
-        ["bootId"] = NetnsLiveness.BootId,
-        ["held"] = held,
-        ["created"] = DateTimeOffset.UtcNow.ToString("O", CultureInfo.InvariantCulture),
+        Uid = caller.Uid,
+        User = caller.UserName,
+        Pid = caller.Pid,
+        Resource = resource.Name,
+        ContainerId = request.ContainerId,
+        ContainerName = request.ContainerName,
+        CallerNetns = request.NetnsPath,
+        NetnsInode = netns.Inode,
+        BootId = NetnsLiveness.BootId,
+        Hold = held,
+        Created = DateTimeOffset.UtcNow,
     };
 
     private OpenedNetns OpenNetns(PeerProcess peer, string path)
@@ -195,12 +189,12 @@ public sealed class AttachmentService(
     /// The caller's namespace for a teardown, if it is still the one attached; anything else the caller names is left
     /// alone (with a warning), and a namespace that is gone simply means there is nothing inside to remove.
     /// </summary>
-    private OpenedNetns? OpenForTeardown(PeerProcess peer, string path, CacheEntry entry, AttachmentKey key, TeardownResponse response)
+    private OpenedNetns? OpenForTeardown(PeerProcess peer, string path, AttachmentRecord entry, AttachmentKey key, TeardownResponse response)
     {
         try
         {
             var netns = path.Length == 0 ? null : opener.OpenIfExists(peer, path);
-            if (netns is not null && entry.Annotations["netnsInode"]?.GetValue<ulong>() != netns.Inode)
+            if (netns is not null && entry.Facts.NetnsInode != netns.Inode)
             {
                 response.Warnings.Add($"netns {path} is not the namespace {key} was attached in; it is left alone");
                 netns.Dispose();
@@ -216,9 +210,9 @@ public sealed class AttachmentService(
     }
 
     /// <summary>Reads the attachment's record; an unreadable one is moved aside (it must not block anything).</summary>
-    private bool TryReadRecord(AttachmentKey key, out CacheEntry? entry, out string problem)
+    private bool TryReadRecord(AttachmentKey key, out AttachmentRecord? entry, out string problem)
     {
-        entry = runtime.Cache.ReadOrSetAside(key.Resource, key.ScopedContainerId, key.IfName, out var unreadable);
+        entry = runtime.Attachments.ReadOrSetAside(key.Record, out var unreadable);
         problem = unreadable ?? "";
         if (unreadable is not null)
         {
@@ -237,7 +231,7 @@ public sealed class AttachmentService(
         {
             return;
         }
-        var sameNamespace = existing.Annotations["netnsInode"]?.GetValue<ulong>() == netns.Inode;
+        var sameNamespace = existing.Facts.NetnsInode == netns.Inode;
         if (existing.Complete && sameNamespace)
         {
             throw RpcErrors.Of(StatusCode.AlreadyExists, $"{key} is already attached in this network namespace; tear it down first");
@@ -249,17 +243,6 @@ public sealed class AttachmentService(
         if (problems.Count > 0)
         {
             logger.LogWarning("{Key}: the leftover could not be released completely: {Problems}", key, string.Join("; ", problems));
-        }
-    }
-
-    /// <summary>Records that the attachment no longer holds its namespace (the hold was only needed during ADD).</summary>
-    private void ForgetHold(AttachmentKey key)
-    {
-        if (runtime.Cache.Read(key.Resource, key.ScopedContainerId, key.IfName) is { } entry)
-        {
-            var annotations = entry.Annotations.DeepClone().AsObject();
-            annotations["held"] = "";
-            runtime.Cache.Write(entry with { NetNs = "", Annotations = annotations });
         }
     }
 }

@@ -4,6 +4,7 @@ using Porter.Protocol.V1;
 using Porter.Server.Cni.Invocation;
 using Porter.Server.Cni.Runtime;
 using Porter.Server.Configuration;
+using Porter.Server.Drivers;
 using Porter.Server.Identity;
 
 namespace Porter.Server.Attachments;
@@ -27,9 +28,10 @@ public sealed class CreateCheck(ConfigStore store, CniRuntime runtime)
         {
             throw RpcErrors.Of(StatusCode.FailedPrecondition, $"resource '{network.Name}' cannot be used: {e.Message}");
         }
-        var ipam = network.MainPlugin.IpamType;
+        var kind = NetworkKind.Of(network);
+        var ipam = kind.Ipam.Type;
         var podmanAssigns = request.Network is { } n && n.Subnets.Count > 0 && n.IpamDriver is "" or "host-local";
-        if (podmanAssigns && ipam is not ("static" or "host-local"))
+        if (podmanAssigns && !kind.Ipam.TakesPodmanAddresses)
         {
             var how = ipam is null ? "no IPAM at all" : $"{ipam} IPAM";
             throw RpcErrors.Of(StatusCode.FailedPrecondition,
@@ -38,7 +40,7 @@ public sealed class CreateCheck(ConfigStore store, CniRuntime runtime)
         }
         var response = new CreateResponse { Resource = network.Name, CniVersion = version, IpamType = ipam ?? "" };
         response.PluginTypes.AddRange(network.Plugins.Select(p => p.Type));
-        if (!ProvidesDns(resource, network) && request.Network is not { DnsServers.Count: > 0 })
+        if (!ProvidesDns(resource, network, kind) && request.Network is not { DnsServers.Count: > 0 })
         {
             // podman 5 then writes pasta's 169.254.1.1 into resolv.conf, which is not reachable from this network.
             response.Warnings.Add($"resource '{network.Name}' gives containers no DNS server, so name resolution will not work in them; " +
@@ -48,8 +50,8 @@ public sealed class CreateCheck(ConfigStore store, CniRuntime runtime)
     }
 
     /// <summary>DNS comes from the resource's configuration, from the CNI configuration ("dns" in the main plugin), or from the LAN's DHCP.</summary>
-    private static bool ProvidesDns(ResourceConfig resource, Cni.Config.NetworkConfigList network) =>
-        !resource.Dns.Servers.IsEmpty || network.UsesDhcp ||
+    private static bool ProvidesDns(ResourceConfig resource, Cni.Config.NetworkConfigList network, NetworkKind kind) =>
+        !resource.Dns.Servers.IsEmpty || kind.Ipam.DnsFromLan ||
         (network.MainPlugin.Json.TryGetProperty("dns", out var dns) && dns.ValueKind == System.Text.Json.JsonValueKind.Object &&
          dns.TryGetProperty("nameservers", out var servers) && servers.ValueKind == System.Text.Json.JsonValueKind.Array && servers.GetArrayLength() > 0);
 }

@@ -1,5 +1,5 @@
-using Porter.Server.Cni.Config;
 using Porter.Server.Cni.Runtime;
+using Porter.Server.Drivers;
 using Porter.Server.Json;
 using Porter.Server.Namespaces;
 
@@ -14,16 +14,6 @@ public sealed class HostBridges(string stateDir, KeyedLocks locks)
 {
     private string MarkerDir => Path.Combine(stateDir, "bridges");
 
-    /// <summary>The host bridge a list attaches to, or null when its main plugin is not "bridge".</summary>
-    public static string? BridgeOf(NetworkConfigList list) =>
-        list.MainPlugin.Type != "bridge" ? null
-        : list.MainPlugin.Json.TryGetProperty("bridge", out var name) && name.ValueKind == System.Text.Json.JsonValueKind.String ? name.GetString()
-        : "cni0";
-
-    /// <summary>bridge with ipMasq removes its masquerade rules only from inside the namespace: keep one to DEL in.</summary>
-    public static bool MasqueradesFromInside(NetworkConfigList list) =>
-        list.MainPlugin.Type == "bridge" && list.MainPlugin.Json.TryGetProperty("ipMasq", out var masq) && masq.ValueKind == System.Text.Json.JsonValueKind.True;
-
     public Task<IDisposable> LockAsync(string bridge, CancellationToken cancellationToken) => locks.AcquireAsync($"bridge:{bridge}", cancellationToken);
 
     /// <summary>Before an ADD: remember whether the bridge is about to be created by us.</summary>
@@ -37,7 +27,7 @@ public sealed class HostBridges(string stateDir, KeyedLocks locks)
     }
 
     /// <summary>After a DEL: remove a bridge we created once no attachment and no foreign port uses it. Returns what was done.</summary>
-    public async Task<string?> RemoveIfUnusedAsync(string bridge, ResultCache cache)
+    public async Task<string?> RemoveIfUnusedAsync(string bridge, AttachmentStore attachments)
     {
         var marker = Path.Combine(MarkerDir, bridge);
         if (!File.Exists(marker))
@@ -45,7 +35,7 @@ public sealed class HostBridges(string stateDir, KeyedLocks locks)
             return null;
         }
         // Read under the bridge lock, which every setup and release of this bridge's attachments holds.
-        var (entries, unreadable) = cache.List();
+        var (entries, unreadable) = attachments.List();
         if (unreadable.Count > 0)
         {
             return $"bridge {bridge} was left in place: an attachment record is unreadable, and it may use the bridge";
@@ -54,9 +44,9 @@ public sealed class HostBridges(string stateDir, KeyedLocks locks)
         {
             try
             {
-                return BridgeOf(NetworkConfigList.FromBytes(e.Config, "")) == bridge;
+                return NetworkKind.Of(e.ConfigList()).Interface.HostBridge == bridge;
             }
-            catch (Json.ConfigException)
+            catch (ConfigException)
             {
                 return false;
             }

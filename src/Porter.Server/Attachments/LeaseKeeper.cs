@@ -3,8 +3,8 @@ using Microsoft.Extensions.Logging;
 using Porter.Server.Cni.Config;
 using Porter.Server.Cni.Invocation;
 using Porter.Server.Cni.Runtime;
-using Porter.Server.Configuration;
 using Porter.Server.Dhcp;
+using Porter.Server.Drivers;
 using Porter.Server.Json;
 using Porter.Server.Namespaces;
 
@@ -51,12 +51,11 @@ public sealed class LeaseKeeper(DhcpDaemon daemon, CniRuntime runtime, KeyedLock
         {
             // Waits for a setup or teardown under way, then goes by the record as it is now: the listing may be older
             // than a teardown (nothing to renew) or a new setup of the same key (another namespace, another hold).
-            using var keyLock = await locks.AcquireAsync(AttachmentKey.LockKeyFor(listed.NetworkName, listed.ContainerId, listed.IfName), CancellationToken.None)
-                .ConfigureAwait(false);
-            CacheEntry? entry;
+            using var keyLock = await locks.AcquireAsync(AttachmentKey.LockKeyFor(listed.Id), CancellationToken.None).ConfigureAwait(false);
+            AttachmentRecord? entry;
             try
             {
-                entry = runtime.Cache.Read(listed.NetworkName, listed.ContainerId, listed.IfName);
+                entry = runtime.Attachments.Read(listed.Id);
             }
             catch (FormatException)
             {
@@ -66,8 +65,8 @@ public sealed class LeaseKeeper(DhcpDaemon daemon, CniRuntime runtime, KeyedLock
             {
                 continue;
             }
-            var name = entry.Name;
-            var held = entry.Annotations["held"]?.GetValue<string>() ?? "";
+            var name = entry.Id.Name;
+            var held = entry.Facts.Hold;
             if (!NetnsHolds.IsHeld(held))
             {
                 logger.LogWarning("DHCP lease of {Name} cannot be renewed any more: its namespace is not held", name);
@@ -95,20 +94,20 @@ public sealed class LeaseKeeper(DhcpDaemon daemon, CniRuntime runtime, KeyedLock
         }
     }
 
-    private IEnumerable<(CacheEntry Entry, NetworkConfigList List)> DhcpAttachments()
+    private IEnumerable<(AttachmentRecord Entry, NetworkConfigList List)> DhcpAttachments()
     {
-        foreach (var entry in runtime.Cache.List().Entries.Where(e => e.Complete && e.Result is not null))
+        foreach (var entry in runtime.Attachments.List().Records.Where(e => e.Complete && e.Result is not null))
         {
             NetworkConfigList list;
             try
             {
-                list = NetworkConfigList.FromBytes(entry.Config, runtime.Cache.PathFor(entry.NetworkName, entry.ContainerId, entry.IfName));
+                list = entry.ConfigList();
             }
             catch (ConfigException)
             {
                 continue;
             }
-            if (list.UsesDhcp)
+            if (NetworkKind.Of(list).Ipam.KeepsLease)
             {
                 yield return (entry, list);
             }

@@ -6,6 +6,7 @@ using Porter.Server.Authorization;
 using Porter.Server.Cni.Config;
 using Porter.Server.Configuration;
 using Porter.Server.Dhcp;
+using Porter.Server.Drivers;
 using Porter.Server.Namespaces;
 using Porter.Server.Net;
 
@@ -17,7 +18,7 @@ namespace Porter.Server.Attachments;
 /// </summary>
 public sealed class StatusEnricher(ILogger<StatusEnricher> logger)
 {
-    public async Task EnrichAsync(StatusBlock status, ResourceConfig resource, NetworkConfigList network, OpenedNetns netns,
+    public async Task EnrichAsync(StatusBlock status, ResourceConfig resource, NetworkConfigList network, NetworkKind kind, OpenedNetns netns,
         AttachmentKey key, CancellationToken cancellationToken)
     {
         if (!resource.Dns.Servers.IsEmpty)
@@ -28,7 +29,7 @@ public sealed class StatusEnricher(ILogger<StatusEnricher> logger)
             status.DnsSearchDomains.Clear();
             status.DnsSearchDomains.AddRange(resource.Dns.Search);
         }
-        else if (network.UsesDhcp && status.DnsServerIps.Count == 0)
+        else if (kind.Ipam.DnsFromLan && status.DnsServerIps.Count == 0)
         {
             await AddDhcpDnsAsync(status, netns, key, network).ConfigureAwait(false);
         }

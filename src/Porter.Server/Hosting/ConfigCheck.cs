@@ -18,7 +18,7 @@ public static class ConfigCheck
         output.WriteLine($"networks: {config.CniDir} ({snapshot.Networks.Count} found), plugins in {config.CniPluginDir}");
 
         var executor = new PluginExecutor(NullLogger<PluginExecutor>.Instance);
-        var runtime = new CniRuntime(executor, new VersionNegotiator(executor), new ResultCache(Path.Combine(config.StateDir, "cni")),
+        var runtime = new CniRuntime(executor, new VersionNegotiator(executor), new AttachmentStore(Path.Combine(config.StateDir, "cni")),
             [], NullLogger<CniRuntime>.Instance);
         var options = CniRuntimeOptions.From(config);
         var failures = 0;

@@ -57,7 +57,7 @@ public static class ServerHost
         services.AddSingleton<CallerResolver>();
         services.AddSingleton<PluginExecutor>();
         services.AddSingleton<VersionNegotiator>();
-        services.AddSingleton(new ResultCache(Path.Combine(config.StateDir, "cni")));
+        services.AddSingleton(new AttachmentStore(Path.Combine(config.StateDir, "cni")));
         // Background work (garbage collection, lease renewal) takes the configuration current when each job begins.
         services.AddSingleton<Func<CniRuntimeOptions>>(() => CniRuntimeOptions.From(store.Current.Config));
         services.AddSingleton<DhcpDaemon>();

@@ -1,5 +1,5 @@
 using System.Collections.Immutable;
-using System.Runtime.InteropServices;
+using Mono.Unix.Native;
 using Porter.Server.Native;
 
 namespace Porter.Server.Identity;
@@ -9,24 +9,18 @@ public sealed record UserEntry(uint Uid, uint Gid, string Name, string Home);
 public sealed record GroupEntry(uint Gid, string Name);
 
 /// <summary>
-/// Reads users and groups through the system's NSS configuration (files, sssd, LDAP ...), the same way
-/// login and sudo see them, using the reentrant libc calls.
+/// Reads users and groups through the system's NSS configuration (files, sssd, LDAP ...), the same way login and sudo
+/// see them: the reentrant lookups through Mono.Posix, memberships through libc's getgrouplist.
 /// </summary>
 public sealed unsafe class UserDatabase
 {
-    private const int MaxBuffer = 1 << 20;
+    public UserEntry? GetUser(uint uid) => Found(Syscall.getpwuid_r(uid, new Passwd(), out var pwd), pwd) is { } p ? ToUser(p) : null;
 
-    public UserEntry? GetUser(uint uid) => Lookup((buffer, size) =>
-        (Libc.GetpwuidR(uid, out var pwd, buffer, size, out var found), found == IntPtr.Zero ? null : ToUser(pwd)));
+    public UserEntry? GetUser(string name) => Found(Syscall.getpwnam_r(name, new Passwd(), out var pwd), pwd) is { } p ? ToUser(p) : null;
 
-    public UserEntry? GetUser(string name) => Lookup((buffer, size) =>
-        (Libc.GetpwnamR(name, out var pwd, buffer, size, out var found), found == IntPtr.Zero ? null : ToUser(pwd)));
+    public GroupEntry? GetGroup(uint gid) => Found(Syscall.getgrgid_r(gid, new Group(), out var grp), grp) is { } g ? ToGroup(g) : null;
 
-    public GroupEntry? GetGroup(uint gid) => Lookup((buffer, size) =>
-        (Libc.GetgrgidR(gid, out var grp, buffer, size, out var found), found == IntPtr.Zero ? null : ToGroup(grp)));
-
-    public GroupEntry? GetGroup(string name) => Lookup((buffer, size) =>
-        (Libc.GetgrnamR(name, out var grp, buffer, size, out var found), found == IntPtr.Zero ? null : ToGroup(grp)));
+    public GroupEntry? GetGroup(string name) => Found(Syscall.getgrnam_r(name, new Group(), out var grp), grp) is { } g ? ToGroup(g) : null;
 
     /// <summary>Every group the user belongs to: the primary one and all supplementary memberships.</summary>
     public ImmutableArray<GroupEntry> GetMemberships(UserEntry user)
@@ -66,39 +60,24 @@ public sealed unsafe class UserDatabase
         return result.ToImmutable();
     }
 
-    private static UserEntry ToUser(in Libc.Passwd pwd) =>
-        new(pwd.Uid, pwd.Gid, Marshal.PtrToStringUTF8(pwd.Name) ?? "", Marshal.PtrToStringUTF8(pwd.Dir) ?? "");
+    private static UserEntry ToUser(Passwd pwd) => new(pwd.pw_uid, pwd.pw_gid, pwd.pw_name ?? "", pwd.pw_dir ?? "");
 
-    private static GroupEntry ToGroup(in Libc.Group grp) => new(grp.Gid, Marshal.PtrToStringUTF8(grp.Name) ?? "");
+    private static GroupEntry ToGroup(Group grp) => new(grp.gr_gid, grp.gr_name ?? "");
 
-    /// <summary>One reentrant lookup: returns the errno-style result code and the entry (null when absent).</summary>
-    private delegate (int Errno, T? Entry) NativeLookup<T>(byte* buffer, nuint size) where T : class;
-
-    /// <summary>Runs a *_r lookup, growing its scratch buffer while libc answers ERANGE.</summary>
-    private static T? Lookup<T>(NativeLookup<T> lookup) where T : class
+    /// <summary>
+    /// The entry a *_r lookup found, or null when there is none. The lookup returns an errno value: 0 with no entry, or
+    /// ENOENT/ESRCH (how some NSS modules say "no such entry"), both mean absent; anything else is a failure.
+    /// </summary>
+    private static T? Found<T>(int rc, T? entry) where T : class
     {
-        for (var size = 4096; size <= MaxBuffer; size *= 4)
+        if (entry is not null)
         {
-            var memory = NativeMemory.Alloc((nuint)size);
-            try
-            {
-                var (errno, entry) = lookup((byte*)memory, (nuint)size);
-                if (errno == Libc.ERANGE)
-                {
-                    continue;
-                }
-                // ENOENT/ESRCH are how some NSS modules say "no such entry".
-                if (errno is not 0 and not Libc.ENOENT and not Libc.ESRCH)
-                {
-                    throw new IOException($"user database lookup failed: {Libc.ErrorText(errno)}");
-                }
-                return entry;
-            }
-            finally
-            {
-                NativeMemory.Free(memory);
-            }
+            return entry;
         }
-        throw new IOException("user database entry is larger than 1 MiB");
+        if (rc is 0 or Libc.ENOENT or Libc.ESRCH)
+        {
+            return null;
+        }
+        throw new IOException($"user database lookup failed: {Libc.ErrorText(rc)}");
     }
 }

@@ -104,27 +104,6 @@ internal static unsafe partial class Libc
         public fixed ulong Spare2[14];
     }
 
-    [StructLayout(LayoutKind.Sequential)]
-    public struct Passwd
-    {
-        public IntPtr Name;
-        public IntPtr Password;
-        public uint Uid;
-        public uint Gid;
-        public IntPtr Gecos;
-        public IntPtr Dir;
-        public IntPtr Shell;
-    }
-
-    [StructLayout(LayoutKind.Sequential)]
-    public struct Group
-    {
-        public IntPtr Name;
-        public IntPtr Password;
-        public uint Gid;
-        public IntPtr Members;
-    }
-
     [LibraryImport("libc", EntryPoint = "syscall", SetLastError = true)]
     private static partial long SyscallOpenat2(long number, int dirfd, [MarshalAs(UnmanagedType.LPUTF8Str)] string path, ref OpenHow how, nuint size);
 
@@ -209,18 +188,7 @@ internal static unsafe partial class Libc
     [LibraryImport("libc", EntryPoint = "dup", SetLastError = true)]
     public static partial int Dup(int fd);
 
-    [LibraryImport("libc", EntryPoint = "getpwuid_r", SetLastError = true)]
-    public static partial int GetpwuidR(uint uid, out Passwd pwd, byte* buffer, nuint size, out IntPtr result);
-
-    [LibraryImport("libc", EntryPoint = "getpwnam_r", SetLastError = true)]
-    public static partial int GetpwnamR([MarshalAs(UnmanagedType.LPUTF8Str)] string name, out Passwd pwd, byte* buffer, nuint size, out IntPtr result);
-
-    [LibraryImport("libc", EntryPoint = "getgrgid_r", SetLastError = true)]
-    public static partial int GetgrgidR(uint gid, out Group grp, byte* buffer, nuint size, out IntPtr result);
-
-    [LibraryImport("libc", EntryPoint = "getgrnam_r", SetLastError = true)]
-    public static partial int GetgrnamR([MarshalAs(UnmanagedType.LPUTF8Str)] string name, out Group grp, byte* buffer, nuint size, out IntPtr result);
-
+    // Mono.Posix's getgrouplist enumerates every group (getgrent) instead: wrong where NSS does not enumerate (sssd, LDAP).
     [LibraryImport("libc", EntryPoint = "getgrouplist", SetLastError = true)]
     public static partial int Getgrouplist([MarshalAs(UnmanagedType.LPUTF8Str)] string user, uint group, uint* groups, ref int ngroups);
 

@@ -19,16 +19,18 @@ public sealed record CniRuntimeOptions(string PluginDir, TimeSpan PluginTimeout,
 /// <summary>
 /// Runs network configuration lists the way the CNI spec asks of a runtime (modelled on libcni): ADD in order
 /// with prevResult chaining, DEL in reverse with the cached result, name/cniVersion/runtimeConfig injected per plugin.
-/// It owns the result cache, and records progress after every plugin so that a crash mid-ADD can be undone.
+/// It alone writes the attachment records (<see cref="AttachmentStore"/>), and records progress after every plugin so that
+/// a crash mid-ADD can be undone.
 /// </summary>
 public sealed class CniRuntime(
     PluginExecutor executor,
     VersionNegotiator negotiator,
-    ResultCache cache,
+    AttachmentStore store,
     IEnumerable<IListPreparer> preparers,
     ILogger<CniRuntime> logger)
 {
-    public ResultCache Cache => cache;
+    /// <summary>The attachments this runtime remembers (read, list, and the few changes others may ask for).</summary>
+    public AttachmentStore Attachments => store;
 
     /// <summary>The plugin binary for a type, which must be a regular executable file in the plugin directory.</summary>
     public static string LocatePlugin(string type, CniRuntimeOptions options)
@@ -51,28 +53,26 @@ public sealed class CniRuntime(
         negotiator.NegotiateAsync(list, type => LocatePlugin(type, options), options.PluginTimeout, cancellationToken);
 
     /// <summary>
-    /// ADD the whole list. The cache entry is written before the first plugin runs and after each one, so on
-    /// failure (or a crash) it holds the partial result; the caller must then DEL to undo what was done.
+    /// ADD the whole list. The record is written before the first plugin runs and after each one, so on failure (or a
+    /// crash) it holds the partial result; the caller must then DEL to undo what was done.
     /// </summary>
-    public async Task<CniResult> AddNetworkListAsync(NetworkConfigList list, RuntimeConf rt, JsonObject annotations, CniRuntimeOptions options,
+    public async Task<CniResult> AddNetworkListAsync(NetworkConfigList list, RuntimeConf rt, AttachmentFacts facts, CniRuntimeOptions options,
         CancellationToken cancellationToken)
     {
         var version = await NegotiateVersionAsync(list, options, cancellationToken).ConfigureAwait(false);
         await PrepareAsync(list, cancellationToken).ConfigureAwait(false);
-        var entry = new CacheEntry
+        var entry = new AttachmentRecord
         {
-            NetworkName = list.Name,
-            ContainerId = rt.ContainerId,
-            IfName = rt.IfName,
+            Id = new RecordId(list.Name, rt.ContainerId, rt.IfName),
             Config = list.Bytes,
             NetNs = rt.NetNs,
             CniArgs = rt.Args,
             CapabilityArgs = rt.CapabilityArgs,
             ConfigArgs = rt.ConfigArgs,
-            Annotations = annotations,
+            Facts = facts,
             Complete = false,
         };
-        cache.Write(entry);
+        store.Write(entry);
 
         JsonObject? previous = null;
         for (var i = 0; i < list.Plugins.Length; i++)
@@ -82,10 +82,10 @@ public sealed class CniRuntime(
             var output = await InvokeAsync(plugin.Type, "ADD", rt, stdin, options, cancellationToken).ConfigureAwait(false);
             previous = ParseResultObject(plugin, output);
             entry = entry with { Result = previous };
-            cache.Write(entry);
+            store.Write(entry);
         }
         var result = ParseResult(list.Plugins[^1], previous!);
-        cache.Write(entry with { Complete = true });
+        store.Write(entry with { Complete = true });
         return result;
     }
 
@@ -108,7 +108,8 @@ public sealed class CniRuntime(
     private async Task<IReadOnlyList<string>> RunDelAsync(NetworkConfigList list, RuntimeConf rt, CniRuntimeOptions options, bool strict, CancellationToken cancellationToken)
     {
         var problems = new List<string>();
-        var cached = cache.Read(list.Name, rt.ContainerId, rt.IfName);
+        var id = new RecordId(list.Name, rt.ContainerId, rt.IfName);
+        var cached = store.Read(id);
         string version;
         try
         {
@@ -145,7 +146,7 @@ public sealed class CniRuntime(
                 }
             }
         }
-        cache.Delete(list.Name, rt.ContainerId, rt.IfName);
+        store.Delete(id);
         return problems;
     }
 

@@ -58,7 +58,7 @@ public sealed class AttachmentCollectorTests : IDisposable
         File.SetUnixFileMode(gate, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
 
         var executor = new PluginExecutor(NullLogger<PluginExecutor>.Instance);
-        _runtime = new CniRuntime(executor, new VersionNegotiator(executor), new ResultCache(Path.Combine(state, "cni")), [], NullLogger<CniRuntime>.Instance);
+        _runtime = new CniRuntime(executor, new VersionNegotiator(executor), new AttachmentStore(Path.Combine(state, "cni")), [], NullLogger<CniRuntime>.Instance);
         _options = new CniRuntimeOptions(_plugins, TimeSpan.FromSeconds(30), false);
         var releaser = new AttachmentReleaser(_runtime, new HostBridges(state, _locks), NullLogger<AttachmentReleaser>.Instance);
         _collector = new AttachmentCollector(_runtime, releaser, _locks, [], () => _options, _clock, _log);
@@ -91,31 +91,30 @@ public sealed class AttachmentCollectorTests : IDisposable
 
     private static string Id(string name) => $"1000-{name}";
 
-    private string RecordPath(string name) => _runtime.Cache.PathFor(Network, Id(name), "eth0");
+    private static RecordId RecordOf(string name) => new(Network, Id(name), "eth0");
 
-    private JsonObject Annotations(ulong inode, string? bootId = null, string created = "2026-01-01T00:00:00Z") => new()
+    private string RecordPath(string name) => _runtime.Attachments.PathFor(RecordOf(name));
+
+    private static AttachmentFacts Facts(ulong inode, string? bootId = null, DateTimeOffset? created = null) => new()
     {
-        ["uid"] = 1000,
-        ["user"] = "tester",
-        ["resource"] = Network,
-        ["netnsInode"] = inode,
-        ["bootId"] = bootId ?? NetnsLiveness.BootId,
-        ["held"] = "",
-        ["created"] = created,
+        Uid = 1000,
+        User = "tester",
+        Resource = Network,
+        NetnsInode = inode,
+        BootId = bootId ?? NetnsLiveness.BootId,
+        Created = created ?? new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero),
     };
 
-    private void WriteRecord(string name, JsonObject annotations, bool complete = true) => _runtime.Cache.Write(new CacheEntry
+    private void WriteRecord(string name, AttachmentFacts facts, bool complete = true) => _runtime.Attachments.Write(new AttachmentRecord
     {
-        NetworkName = Network,
-        ContainerId = Id(name),
-        IfName = "eth0",
+        Id = RecordOf(name),
         Config = _list.Bytes,
         NetNs = "",
         CniArgs = [],
         CapabilityArgs = System.Collections.Immutable.ImmutableDictionary<string, JsonNode>.Empty,
         Result = complete ? JsonNode.Parse("""{"cniVersion":"1.0.0","ips":[{"address":"192.0.2.7/24"}]}""")!.AsObject() : null,
         Complete = complete,
-        Annotations = annotations,
+        Facts = facts,
     });
 
     /// <summary>From now on the plugin's next <paramref name="command"/> for this attachment waits for <see cref="Go"/>.</summary>
@@ -141,9 +140,9 @@ public sealed class AttachmentCollectorTests : IDisposable
     /// <summary>A setup as the attachment service runs it: under the key lock, the record written before and after the plugin.</summary>
     private async Task SetupAsync(string name, ulong inode)
     {
-        using var keyLock = await _locks.AcquireAsync(AttachmentKey.LockKeyFor(Network, Id(name), "eth0"), CancellationToken.None);
+        using var keyLock = await _locks.AcquireAsync(AttachmentKey.LockKeyFor(RecordOf(name)), CancellationToken.None);
         await _runtime.AddNetworkListAsync(_list, new RuntimeConf { ContainerId = Id(name), NetNs = "", IfName = "eth0" },
-            Annotations(inode, created: DateTimeOffset.UtcNow.ToString("O", CultureInfo.InvariantCulture)), _options, CancellationToken.None);
+            Facts(inode, created: DateTimeOffset.UtcNow), _options, CancellationToken.None);
     }
 
     private static async Task<T> Within<T>(Task<T> task) =>
@@ -156,7 +155,7 @@ public sealed class AttachmentCollectorTests : IDisposable
     public async Task A_setup_listed_while_in_progress_and_finished_before_its_turn_is_not_released()
     {
         // "a" sorts first and is released (it is from another boot); its DEL is held, which holds the pass.
-        WriteRecord("a", Annotations(DeadInode, bootId: "00000000-0000-0000-0000-000000000000"));
+        WriteRecord("a", Facts(DeadInode, bootId: "00000000-0000-0000-0000-000000000000"));
         Hold("DEL", "a");
         // "b" is being set up: its record exists, incomplete, while its ADD is held.
         Hold("ADD", "b");
@@ -174,7 +173,7 @@ public sealed class AttachmentCollectorTests : IDisposable
         Assert.Equal(1, released);
         Assert.False(File.Exists(RecordPath("a")));
         Assert.DoesNotContain($"DEL {Id("b")}", Calls());
-        var b = _runtime.Cache.Read(Network, Id("b"), "eth0");
+        var b = _runtime.Attachments.Read(RecordOf("b"));
         Assert.NotNull(b);
         Assert.True(b!.Complete);
         Assert.DoesNotContain(_log.Lines, l => l.Contains(Id("b"), StringComparison.Ordinal));
@@ -183,46 +182,46 @@ public sealed class AttachmentCollectorTests : IDisposable
     [Fact]
     public async Task A_record_replaced_by_a_new_start_since_the_listing_is_judged_as_it_is_now()
     {
-        WriteRecord("a", Annotations(DeadInode, bootId: "00000000-0000-0000-0000-000000000000"));
+        WriteRecord("a", Facts(DeadInode, bootId: "00000000-0000-0000-0000-000000000000"));
         // b's first container died: its namespace has had no process for longer than the grace.
-        WriteRecord("b", Annotations(DeadInode, created: "2026-01-01T00:00:00Z"));
+        WriteRecord("b", Facts(DeadInode, created: new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero)));
         Assert.Equal(1, await Within(_collector.CollectAsync(CancellationToken.None))); // a released; b seen unused once
-        WriteRecord("a", Annotations(DeadInode, bootId: "00000000-0000-0000-0000-000000000000"));
+        WriteRecord("a", Facts(DeadInode, bootId: "00000000-0000-0000-0000-000000000000"));
         _clock.Advance(AttachmentCollector.UnusedGrace + TimeSpan.FromSeconds(1));
 
         Hold("DEL", "a");
         var pass = Task.Run(() => _collector.CollectAsync(CancellationToken.None));
         WaitStarted("DEL", "a");
         // Meanwhile the container is torn down and started again in a new, running namespace (same key).
-        using (await _locks.AcquireAsync(AttachmentKey.LockKeyFor(Network, Id("b"), "eth0"), CancellationToken.None))
+        using (await _locks.AcquireAsync(AttachmentKey.LockKeyFor(RecordOf("b")), CancellationToken.None))
         {
-            _runtime.Cache.Delete(Network, Id("b"), "eth0");
+            _runtime.Attachments.Delete(RecordOf("b"));
         }
         await Within(SetupAsync("b", LiveInode));
         Go("DEL", "a");
 
         Assert.Equal(1, await Within(pass));
         Assert.DoesNotContain($"DEL {Id("b")}", Calls());
-        Assert.True(_runtime.Cache.Read(Network, Id("b"), "eth0")!.Complete);
+        Assert.True(_runtime.Attachments.Read(RecordOf("b"))!.Complete);
     }
 
     [Fact]
     public async Task A_record_torn_down_since_the_listing_is_skipped_and_the_pass_goes_on()
     {
-        WriteRecord("a", Annotations(DeadInode, bootId: "00000000-0000-0000-0000-000000000000"));
-        WriteRecord("b", Annotations(LiveInode));
-        WriteRecord("c", Annotations(DeadInode, bootId: "00000000-0000-0000-0000-000000000000"));
+        WriteRecord("a", Facts(DeadInode, bootId: "00000000-0000-0000-0000-000000000000"));
+        WriteRecord("b", Facts(LiveInode));
+        WriteRecord("c", Facts(DeadInode, bootId: "00000000-0000-0000-0000-000000000000"));
         Hold("DEL", "a");
         var pass = Task.Run(() => _collector.CollectAsync(CancellationToken.None));
         WaitStarted("DEL", "a");
-        using (await _locks.AcquireAsync(AttachmentKey.LockKeyFor(Network, Id("b"), "eth0"), CancellationToken.None))
+        using (await _locks.AcquireAsync(AttachmentKey.LockKeyFor(RecordOf("b")), CancellationToken.None))
         {
-            _runtime.Cache.Delete(Network, Id("b"), "eth0");
+            _runtime.Attachments.Delete(RecordOf("b"));
         }
         Go("DEL", "a");
 
         Assert.Equal(2, await Within(pass));
-        Assert.Empty(_runtime.Cache.List().Entries);
+        Assert.Empty(_runtime.Attachments.List().Records);
         Assert.Equal([$"DEL {Id("a")}", $"DEL {Id("c")}"], Calls());
     }
 
@@ -232,7 +231,7 @@ public sealed class AttachmentCollectorTests : IDisposable
         // An earlier server died mid-setup and its hold is gone: the server cannot enter the namespace, which a
         // process still uses. A DEL without it would free the address while the interface may carry it.
         var inode = LiveInode;
-        WriteRecord("b", Annotations(inode), complete: false);
+        WriteRecord("b", Facts(inode), complete: false);
 
         for (var pass = 0; pass < 3; pass++)
         {
@@ -240,11 +239,11 @@ public sealed class AttachmentCollectorTests : IDisposable
             _clock.Advance(AttachmentCollector.UnusedGrace);
         }
         Assert.Empty(Calls());
-        Assert.NotNull(_runtime.Cache.Read(Network, Id("b"), "eth0"));
+        Assert.NotNull(_runtime.Attachments.Read(RecordOf("b")));
         Assert.Single(_log.Lines, l => l.Contains("its setup never finished, but its network namespace is still in use", StringComparison.Ordinal));
 
         // The namespace's last process exits: after the grace the attachment is released.
-        WriteRecord("b", Annotations(DeadInode), complete: false);
+        WriteRecord("b", Facts(DeadInode), complete: false);
         Assert.Equal(0, await Within(_collector.CollectAsync(CancellationToken.None)));
         _clock.Advance(AttachmentCollector.UnusedGrace);
         Assert.Equal(1, await Within(_collector.CollectAsync(CancellationToken.None)));
@@ -255,7 +254,7 @@ public sealed class AttachmentCollectorTests : IDisposable
     [Fact]
     public async Task A_dead_namespace_is_released_only_after_it_was_seen_unused_for_the_grace_period()
     {
-        WriteRecord("b", Annotations(DeadInode));
+        WriteRecord("b", Facts(DeadInode));
 
         Assert.Equal(0, await Within(_collector.CollectAsync(CancellationToken.None)));
         _clock.Advance(AttachmentCollector.UnusedGrace - TimeSpan.FromSeconds(1));
@@ -268,7 +267,7 @@ public sealed class AttachmentCollectorTests : IDisposable
     [Fact]
     public async Task A_running_container_is_never_released()
     {
-        WriteRecord("b", Annotations(LiveInode));
+        WriteRecord("b", Facts(LiveInode));
 
         for (var pass = 0; pass < 4; pass++)
         {

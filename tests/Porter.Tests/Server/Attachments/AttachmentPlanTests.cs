@@ -5,6 +5,7 @@ using Porter.Protocol.V1;
 using Porter.Server.Attachments;
 using Porter.Server.Cni.Config;
 using Porter.Server.Cni.Runtime;
+using Porter.Server.Drivers;
 using Xunit;
 
 namespace Porter.Tests.Server.Attachments;
@@ -53,7 +54,7 @@ public sealed class AttachmentPlanTests
 
     private static string Invalid(NetworkConfigList network, SetupRequest request)
     {
-        var e = Assert.Throws<RpcException>(() => AttachmentPlan.For(network, request, 1000));
+        var e = Assert.Throws<RpcException>(() => AttachmentPlan.For(network, NetworkKind.Of(network), request, 1000));
         Assert.Equal(StatusCode.InvalidArgument, e.StatusCode);
         return e.Status.Detail;
     }
@@ -64,7 +65,7 @@ public sealed class AttachmentPlanTests
     [Fact]
     public void The_container_is_named_in_the_k8s_args_podman_used_to_pass()
     {
-        var plan = AttachmentPlan.For(HostLocal, Request(), 1000);
+        var plan = AttachmentPlan.For(HostLocal, NetworkKind.Of(HostLocal), Request(), 1000);
 
         Assert.Equal(
             [new("K8S_POD_NAMESPACE", "web"), new("K8S_POD_NAME", "web"), new("K8S_POD_INFRA_CONTAINER_ID", "3f6b0e2c")],
@@ -76,14 +77,14 @@ public sealed class AttachmentPlanTests
     [Fact]
     public void Without_a_container_name_only_the_infra_container_id_is_passed()
     {
-        var plan = AttachmentPlan.For(HostLocal, Request(name: ""), 1000);
+        var plan = AttachmentPlan.For(HostLocal, NetworkKind.Of(HostLocal), Request(name: ""), 1000);
         Assert.Equal([new("K8S_POD_INFRA_CONTAINER_ID", "3f6b0e2c")], plan.CniArgs.AsEnumerable());
     }
 
     [Fact]
     public void Static_ips_get_the_prefix_of_their_podman_subnet()
     {
-        var plan = AttachmentPlan.For(StaticWithCapabilities,
+        var plan = AttachmentPlan.For(StaticWithCapabilities, NetworkKind.Of(StaticWithCapabilities),
             Request(["192.168.1.50", "fd00::50"], subnets: ["10.0.0.0/8", "192.168.1.0/24", "fd00::/64"]), 1000);
 
         Assert.Equal("""["192.168.1.50/24","fd00::50/64"]""", Json(plan.CapabilityArgs, "ips"));
@@ -92,7 +93,7 @@ public sealed class AttachmentPlanTests
     [Fact]
     public void Ips_go_to_runtimeConfig_when_the_main_plugin_declares_the_capability()
     {
-        var plan = AttachmentPlan.For(StaticWithCapabilities, Request(["192.168.1.50"], subnets: "192.168.1.0/24"), 1000);
+        var plan = AttachmentPlan.For(StaticWithCapabilities, NetworkKind.Of(StaticWithCapabilities), Request(["192.168.1.50"], subnets: "192.168.1.0/24"), 1000);
 
         Assert.Equal("""["192.168.1.50/24"]""", Json(plan.CapabilityArgs, "ips"));
         Assert.Empty(plan.ConfigArgs);
@@ -105,7 +106,7 @@ public sealed class AttachmentPlanTests
     [Fact]
     public void Ips_go_to_args_cni_when_the_main_plugin_does_not_declare_the_capability()
     {
-        var plan = AttachmentPlan.For(StaticWithoutCapabilities, Request(["192.168.1.50"], subnets: "192.168.1.0/24"), 1000);
+        var plan = AttachmentPlan.For(StaticWithoutCapabilities, NetworkKind.Of(StaticWithoutCapabilities), Request(["192.168.1.50"], subnets: "192.168.1.0/24"), 1000);
 
         Assert.Equal("""["192.168.1.50/24"]""", Json(plan.ConfigArgs, "ips"));
 
@@ -117,12 +118,12 @@ public sealed class AttachmentPlanTests
     [Fact]
     public void host_local_takes_a_bare_address_when_no_subnet_contains_it()
     {
-        var plan = AttachmentPlan.For(HostLocal, Request(["192.168.1.50"], subnets: "10.0.0.0/8"), 1000);
+        var plan = AttachmentPlan.For(HostLocal, NetworkKind.Of(HostLocal), Request(["192.168.1.50"], subnets: "10.0.0.0/8"), 1000);
         Assert.Equal("""["192.168.1.50"]""", Json(plan.ConfigArgs, "ips"));
 
         var noNetwork = Request(["192.168.1.51"]);
         noNetwork.Network = null;
-        Assert.Equal("""["192.168.1.51"]""", Json(AttachmentPlan.For(HostLocal, noNetwork, 1000).ConfigArgs, "ips"));
+        Assert.Equal("""["192.168.1.51"]""", Json(AttachmentPlan.For(HostLocal, NetworkKind.Of(HostLocal), noNetwork, 1000).ConfigArgs, "ips"));
     }
 
     [Fact]
@@ -152,8 +153,8 @@ public sealed class AttachmentPlanTests
     public void Dhcp_and_no_ipam_are_fine_without_static_ips()
     {
         // DHCP gets a stable MAC instead (same address on every start), and nothing else.
-        Assert.Equal(["mac"], AttachmentPlan.For(Dhcp, Request(), 1000).CapabilityArgs.Keys);
-        Assert.Empty(AttachmentPlan.For(NoIpam, Request(), 1000).ConfigArgs);
+        Assert.Equal(["mac"], AttachmentPlan.For(Dhcp, NetworkKind.Of(Dhcp), Request(), 1000).CapabilityArgs.Keys);
+        Assert.Empty(AttachmentPlan.For(NoIpam, NetworkKind.Of(NoIpam), Request(), 1000).ConfigArgs);
     }
 
     [Fact]
@@ -167,13 +168,13 @@ public sealed class AttachmentPlanTests
     {
         var ips = Enumerable.Range(1, 17).Select(i => $"192.168.1.{i}").ToArray();
         Assert.Equal("static_ips: 17 addresses given; at most 16 are allowed", Invalid(HostLocal, Request(ips)));
-        Assert.Equal(16, AttachmentPlan.For(HostLocal, Request(ips[..16]), 1000).ConfigArgs["ips"].AsArray().Count);
+        Assert.Equal(16, AttachmentPlan.For(HostLocal, NetworkKind.Of(HostLocal), Request(ips[..16]), 1000).ConfigArgs["ips"].AsArray().Count);
     }
 
     [Fact]
     public void A_mac_goes_to_CNI_ARGS_when_the_main_plugin_has_no_mac_capability()
     {
-        var plan = AttachmentPlan.For(HostLocal, Request(mac: "02:42:AC:11:00:02"), 1000);
+        var plan = AttachmentPlan.For(HostLocal, NetworkKind.Of(HostLocal), Request(mac: "02:42:AC:11:00:02"), 1000);
 
         Assert.Equal(new KeyValuePair<string, string>("MAC", "02:42:ac:11:00:02"), plan.CniArgs[^1]);
         Assert.Equal(4, plan.CniArgs.Length);
@@ -185,7 +186,7 @@ public sealed class AttachmentPlanTests
     [Fact]
     public void A_mac_goes_to_runtimeConfig_only_when_the_main_plugin_declares_it()
     {
-        var plan = AttachmentPlan.For(StaticWithCapabilities, Request(mac: "02:42:ac:11:00:02"), 1000);
+        var plan = AttachmentPlan.For(StaticWithCapabilities, NetworkKind.Of(StaticWithCapabilities), Request(mac: "02:42:ac:11:00:02"), 1000);
 
         Assert.DoesNotContain(plan.CniArgs, kv => kv.Key == "MAC");
         Assert.Equal("\"02:42:ac:11:00:02\"", Json(plan.CapabilityArgs, "mac"));
@@ -210,7 +211,7 @@ public sealed class AttachmentPlanTests
         var request = Request();
         request.PortMappings.Add(new PortMapping { ContainerPort = 80, HostPort = 8080, Range = 1, Protocol = "tcp" });
 
-        var plan = AttachmentPlan.For(HostLocal, request, 1000);
+        var plan = AttachmentPlan.For(HostLocal, NetworkKind.Of(HostLocal), request, 1000);
 
         Assert.Equal("""[{"hostPort":8080,"containerPort":80,"protocol":"tcp"}]""", Json(plan.CapabilityArgs, "portMappings"));
     }
@@ -238,7 +239,7 @@ public sealed class AttachmentPlanTests
         Assert.NotEqual(mac, AttachmentPlan.StableMac(1000, "wan", "c0ffee", "eth0"));
         var request = Request();
         var expected = AttachmentPlan.StableMac(1000, Dhcp.Name, request.ContainerId, request.InterfaceName);
-        Assert.Contains(new KeyValuePair<string, string>("MAC", expected), AttachmentPlan.For(Dhcp, request, 1000).CniArgs);
-        Assert.Equal(expected, AttachmentPlan.For(Dhcp, request, 1000).CapabilityArgs["mac"].GetValue<string>());
+        Assert.Contains(new KeyValuePair<string, string>("MAC", expected), AttachmentPlan.For(Dhcp, NetworkKind.Of(Dhcp), request, 1000).CniArgs);
+        Assert.Equal(expected, AttachmentPlan.For(Dhcp, NetworkKind.Of(Dhcp), request, 1000).CapabilityArgs["mac"].GetValue<string>());
     }
 }

@@ -24,7 +24,7 @@ public sealed class AttachmentQuotaTests : IDisposable
     public AttachmentQuotaTests()
     {
         var executor = new PluginExecutor(NullLogger<PluginExecutor>.Instance);
-        _runtime = new CniRuntime(executor, new VersionNegotiator(executor), new ResultCache(_dir.Path), [], NullLogger<CniRuntime>.Instance);
+        _runtime = new CniRuntime(executor, new VersionNegotiator(executor), new AttachmentStore(_dir.Path), [], NullLogger<CniRuntime>.Instance);
         _quota = new AttachmentQuota(_runtime, new UserLimits(() => new LimitsConfig(32, 8, AttachmentsPerUser: 2)));
     }
 
@@ -32,17 +32,15 @@ public sealed class AttachmentQuotaTests : IDisposable
 
     private static AttachmentKey Key(CallerIdentity who, string id) => new(who.Uid, "lan", id, "eth0");
 
-    private void Record(CallerIdentity who, string id) => _runtime.Cache.Write(new CacheEntry
+    private void Record(CallerIdentity who, string id) => _runtime.Attachments.Write(new AttachmentRecord
     {
-        NetworkName = "lan",
-        ContainerId = Key(who, id).ScopedContainerId,
-        IfName = "eth0",
+        Id = Key(who, id).Record,
         Config = "{}"u8.ToArray(),
         NetNs = "",
         CniArgs = [],
         CapabilityArgs = ImmutableDictionary<string, JsonNode>.Empty,
         Complete = true,
-        Annotations = new JsonObject { ["uid"] = who.Uid },
+        Facts = new AttachmentFacts { Uid = who.Uid },
     });
 
     [Fact]
@@ -68,7 +66,7 @@ public sealed class AttachmentQuotaTests : IDisposable
             Record(Alice, "b"); // the setup wrote its record while it still holds its claim
             Assert.Throws<RpcException>(() => _quota.Claim(Alice, Key(Alice, "c")));
         }
-        _runtime.Cache.Delete("lan", Key(Alice, "b").ScopedContainerId, "eth0");
+        _runtime.Attachments.Delete(Key(Alice, "b").Record);
 
         using var c = _quota.Claim(Alice, Key(Alice, "c"));
     }

@@ -6,23 +6,23 @@ using Xunit;
 
 namespace Porter.Tests.Server.Cni.Runtime;
 
-public sealed class ResultCacheTests : IDisposable
+public sealed class AttachmentStoreTests : IDisposable
 {
     private readonly TempDir _dir = new();
-    private readonly ResultCache _cache;
+    private readonly AttachmentStore _cache;
 
-    public ResultCacheTests()
+    public AttachmentStoreTests()
     {
-        _cache = new ResultCache(_dir.Path);
+        _cache = new AttachmentStore(_dir.Path);
     }
 
     public void Dispose() => _dir.Dispose();
 
-    private static CacheEntry Entry(string containerId = "1000-abc", bool complete = true) => new()
+    private static RecordId Id(string containerId = "1000-abc", string ifName = "eth0", string network = "lan") => new(network, containerId, ifName);
+
+    private static AttachmentRecord Entry(string containerId = "1000-abc", bool complete = true) => new()
     {
-        NetworkName = "lan",
-        ContainerId = containerId,
-        IfName = "eth0",
+        Id = Id(containerId),
         Config = Encoding.UTF8.GetBytes("""{"cniVersion":"1.0.0","name":"lan","plugins":[{"type":"macvlan"}]}"""),
         NetNs = "/proc/4242/ns/net",
         CniArgs = [new("K8S_POD_NAME", "web"), new("B", "2"), new("A", "1")],
@@ -37,7 +37,7 @@ public sealed class ResultCacheTests : IDisposable
         }),
         Result = new JsonObject { ["cniVersion"] = "1.0.0", ["ips"] = new JsonArray(new JsonObject { ["address"] = "192.168.1.5/24" }) },
         Complete = complete,
-        Annotations = new JsonObject { ["uid"] = 1000, ["resource"] = "lan", ["netnsInode"] = 4026532000UL },
+        Facts = new AttachmentFacts { Uid = 1000, Resource = "lan", NetnsInode = 4026532000UL },
     };
 
     private static void AssertJson(JsonNode? expected, JsonNode? actual) =>
@@ -49,12 +49,10 @@ public sealed class ResultCacheTests : IDisposable
         var entry = Entry();
         _cache.Write(entry);
 
-        var read = _cache.Read("lan", "1000-abc", "eth0");
+        var read = _cache.Read(new RecordId("lan", "1000-abc", "eth0"));
 
         Assert.NotNull(read);
-        Assert.Equal("lan", read.NetworkName);
-        Assert.Equal("1000-abc", read.ContainerId);
-        Assert.Equal("eth0", read.IfName);
+        Assert.Equal(Id(), read.Id);
         Assert.Equal(entry.Config, read.Config);
         Assert.Equal("/proc/4242/ns/net", read.NetNs);
         Assert.Equal([new("K8S_POD_NAME", "web"), new("B", "2"), new("A", "1")], read.CniArgs.AsEnumerable());
@@ -64,7 +62,8 @@ public sealed class ResultCacheTests : IDisposable
         AssertJson(new JsonArray("192.168.1.5/24"), Assert.Single(read.ConfigArgs).Value);
         AssertJson(entry.Result, read.Result);
         Assert.True(read.Complete);
-        AssertJson(entry.Annotations, read.Annotations);
+        Assert.Equal(entry.Facts, read.Facts);
+        Assert.Equal(_cache.PathFor(Id()), read.Location);
     }
 
     [Fact]
@@ -73,7 +72,7 @@ public sealed class ResultCacheTests : IDisposable
         _cache.Write(Entry(complete: false));
 
         var path = Path.Combine(_dir.Path, "results", "lan-1000-abc-eth0");
-        Assert.Equal(path, _cache.PathFor("lan", "1000-abc", "eth0"));
+        Assert.Equal(path, _cache.PathFor(new RecordId("lan", "1000-abc", "eth0")));
         var json = JsonNode.Parse(File.ReadAllBytes(path))!.AsObject();
 
         Assert.Equal("cniCacheV1", json["kind"]!.GetValue<string>());
@@ -86,7 +85,7 @@ public sealed class ResultCacheTests : IDisposable
     public void An_incomplete_entry_stays_incomplete()
     {
         _cache.Write(Entry(complete: false));
-        Assert.False(_cache.Read("lan", "1000-abc", "eth0")!.Complete);
+        Assert.False(_cache.Read(new RecordId("lan", "1000-abc", "eth0"))!.Complete);
     }
 
     [Fact]
@@ -95,7 +94,7 @@ public sealed class ResultCacheTests : IDisposable
         _cache.Write(Entry(complete: false));
         _cache.Write(Entry(complete: true) with { NetNs = "/proc/7/ns/net" });
 
-        var read = _cache.Read("lan", "1000-abc", "eth0")!;
+        var read = _cache.Read(new RecordId("lan", "1000-abc", "eth0"))!;
         Assert.True(read.Complete);
         Assert.Equal("/proc/7/ns/net", read.NetNs);
         Assert.Equal(["lan-1000-abc-eth0"], Directory.EnumerateFileSystemEntries(_cache.ResultsDirectory).Select(Path.GetFileName));
@@ -111,33 +110,33 @@ public sealed class ResultCacheTests : IDisposable
             ConfigArgs = ImmutableDictionary<string, JsonNode>.Empty,
             CapabilityArgs = ImmutableDictionary<string, JsonNode>.Empty,
             CniArgs = [],
-            Annotations = [],
+            Facts = new AttachmentFacts(),
         };
         _cache.Write(entry);
 
-        var read = _cache.Read("lan", "1000-abc", "eth0")!;
+        var read = _cache.Read(new RecordId("lan", "1000-abc", "eth0"))!;
         Assert.Null(read.Result);
         Assert.False(read.Complete);
         Assert.Empty(read.ConfigArgs);
         Assert.Empty(read.CapabilityArgs);
         Assert.Empty(read.CniArgs);
-        Assert.Empty(read.Annotations);
+        Assert.Equal(new AttachmentFacts(), read.Facts);
     }
 
     [Fact]
     public void A_libcni_entry_without_netPorter_counts_as_complete_when_it_has_a_result()
     {
         Directory.CreateDirectory(_cache.ResultsDirectory);
-        File.WriteAllText(_cache.PathFor("n", "c", "eth1"), """
+        File.WriteAllText(_cache.PathFor(new RecordId("n", "c", "eth1")), """
             {"kind":"cniCacheV1","containerId":"c","config":"e30=","ifName":"eth1","networkName":"n",
              "cniArgs":[["IgnoreUnknown","1"]],"capabilityArgs":{},"result":{"cniVersion":"1.0.0"}}
             """);
 
-        var read = _cache.Read("n", "c", "eth1")!;
+        var read = _cache.Read(new RecordId("n", "c", "eth1"))!;
         Assert.True(read.Complete);
         Assert.Equal("", read.NetNs);
         Assert.Equal("{}"u8.ToArray(), read.Config);
-        Assert.Empty(read.Annotations);
+        Assert.Equal(new AttachmentFacts(), read.Facts);
         Assert.Equal([new("IgnoreUnknown", "1")], read.CniArgs.AsEnumerable());
     }
 
@@ -145,25 +144,25 @@ public sealed class ResultCacheTests : IDisposable
     public void Read_of_a_missing_entry_is_null_even_without_a_results_directory()
     {
         Assert.False(Directory.Exists(_cache.ResultsDirectory));
-        Assert.Null(_cache.Read("lan", "1000-abc", "eth0"));
+        Assert.Null(_cache.Read(new RecordId("lan", "1000-abc", "eth0")));
 
         _cache.Write(Entry());
-        Assert.Null(_cache.Read("lan", "1000-abc", "eth1"));
-        Assert.Null(_cache.Read("wan", "1000-abc", "eth0"));
+        Assert.Null(_cache.Read(new RecordId("lan", "1000-abc", "eth1")));
+        Assert.Null(_cache.Read(new RecordId("wan", "1000-abc", "eth0")));
     }
 
     [Fact]
     public void Delete_removes_the_entry_and_tolerates_absence()
     {
-        _cache.Delete("lan", "1000-abc", "eth0"); // no directory yet
+        _cache.Delete(new RecordId("lan", "1000-abc", "eth0")); // no directory yet
         _cache.Write(Entry());
         _cache.Write(Entry("1000-def"));
 
-        _cache.Delete("lan", "1000-abc", "eth0");
-        _cache.Delete("lan", "1000-abc", "eth0");
+        _cache.Delete(new RecordId("lan", "1000-abc", "eth0"));
+        _cache.Delete(new RecordId("lan", "1000-abc", "eth0"));
 
-        Assert.Null(_cache.Read("lan", "1000-abc", "eth0"));
-        Assert.NotNull(_cache.Read("lan", "1000-def", "eth0"));
+        Assert.Null(_cache.Read(new RecordId("lan", "1000-abc", "eth0")));
+        Assert.NotNull(_cache.Read(new RecordId("lan", "1000-def", "eth0")));
     }
 
     [Fact]
@@ -171,17 +170,17 @@ public sealed class ResultCacheTests : IDisposable
     {
         _cache.Write(Entry("1000-bbb"));
         _cache.Write(Entry("1000-aaa"));
-        File.WriteAllText(_cache.PathFor("lan", "1000-ccc", "eth0") + ".tmp-1-0123456789abcdef", "{half");
-        var garbage = _cache.PathFor("lan", "1000-ddd", "eth0");
+        File.WriteAllText(_cache.PathFor(new RecordId("lan", "1000-ccc", "eth0")) + ".tmp-1-0123456789abcdef", "{half");
+        var garbage = _cache.PathFor(new RecordId("lan", "1000-ddd", "eth0"));
         File.WriteAllText(garbage, "not json");
-        var foreign = _cache.PathFor("lan", "1000-eee", "eth0");
+        var foreign = _cache.PathFor(new RecordId("lan", "1000-eee", "eth0"));
         File.WriteAllText(foreign, """{"kind":"somethingElse"}""");
-        var incomplete = _cache.PathFor("lan", "1000-fff", "eth0");
+        var incomplete = _cache.PathFor(new RecordId("lan", "1000-fff", "eth0"));
         File.WriteAllText(incomplete, """{"kind":"cniCacheV1","containerId":"x"}""");
 
         var (entries, unreadable) = _cache.List();
 
-        Assert.Equal(["1000-aaa", "1000-bbb"], entries.Select(e => e.ContainerId));
+        Assert.Equal(["1000-aaa", "1000-bbb"], entries.Select(e => e.Id.ContainerId));
         Assert.Equal([garbage, foreign, incomplete], unreadable.Select(u => u.Path));
         Assert.Equal($"{foreign}: not a cniCacheV1 cache entry", unreadable[1].Problem);
         Assert.Equal($"{incomplete}: \"networkName\" is missing", unreadable[2].Problem);
@@ -195,7 +194,7 @@ public sealed class ResultCacheTests : IDisposable
     public void List_reports_an_entry_with_a_wrongly_typed_field_as_unreadable(string json)
     {
         _cache.Write(Entry());
-        var bad = _cache.PathFor("lan", "1000-zzz", "eth0");
+        var bad = _cache.PathFor(new RecordId("lan", "1000-zzz", "eth0"));
         File.WriteAllText(bad, json);
 
         var (entries, unreadable) = _cache.List();
@@ -220,6 +219,88 @@ public sealed class ResultCacheTests : IDisposable
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute,
             File.GetUnixFileMode(_cache.ResultsDirectory));
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite,
-            File.GetUnixFileMode(_cache.PathFor("lan", "1000-abc", "eth0")));
+            File.GetUnixFileMode(_cache.PathFor(new RecordId("lan", "1000-abc", "eth0"))));
+    }
+
+    [Fact]
+    public void Every_fact_round_trips()
+    {
+        var facts = new AttachmentFacts
+        {
+            Uid = 1000,
+            User = "alice",
+            Pid = 4242,
+            Resource = "lan",
+            ContainerId = "abc",
+            ContainerName = "web",
+            CallerNetns = "/run/user/1000/netns/netns-1",
+            NetnsInode = 4026532000UL,
+            BootId = "8f1e0f6c-2b5a-4a57-9d1e-7c1c3e2f6a10",
+            Hold = "/var/lib/net-porter/netns/lan-1000-abc-eth0",
+            Created = new DateTimeOffset(2026, 12, 2, 3, 4, 5, TimeSpan.Zero),
+        };
+        _cache.Write(Entry() with { Facts = facts });
+
+        Assert.Equal(facts, _cache.Read(Id())!.Facts);
+    }
+
+    [Fact]
+    public void A_record_written_by_an_earlier_version_is_read_with_its_facts()
+    {
+        // Earlier versions wrote every key, empty or not, and "created" as an ISO 8601 string.
+        Directory.CreateDirectory(_cache.ResultsDirectory);
+        File.WriteAllText(_cache.PathFor(Id()), """
+            {"kind":"cniCacheV1","containerId":"1000-abc","config":"e30=","ifName":"eth0","networkName":"lan","netns":"",
+             "cniArgs":[],"capabilityArgs":{},"result":{"cniVersion":"1.0.0"},
+             "netPorter":{"uid":1000,"user":"alice","pid":77,"resource":"lan","containerId":"abc","containerName":"",
+                          "callerNetns":"/run/user/1000/netns/x","netnsInode":4026532001,"bootId":"b","held":"",
+                          "created":"2026-11-30T10:00:00.0000000+00:00","complete":true}}
+            """);
+
+        var read = _cache.Read(Id())!;
+
+        Assert.True(read.Complete);
+        Assert.Equal(new AttachmentFacts
+        {
+            Uid = 1000,
+            User = "alice",
+            Pid = 77,
+            Resource = "lan",
+            ContainerId = "abc",
+            CallerNetns = "/run/user/1000/netns/x",
+            NetnsInode = 4026532001UL,
+            BootId = "b",
+            Created = new DateTimeOffset(2026, 11, 30, 10, 0, 0, TimeSpan.Zero),
+        }, read.Facts);
+    }
+
+    [Theory]
+    [InlineData("""{"netnsInode":"4026532001"}""", "")]
+    [InlineData("""{"uid":-1}""", "")]
+    [InlineData("""{"created":"yesterday"}""", "\"created\" is not a time: 'yesterday'")]
+    public void A_wrongly_typed_fact_makes_the_record_unreadable(string netPorter, string message)
+    {
+        Directory.CreateDirectory(_cache.ResultsDirectory);
+        var path = _cache.PathFor(Id());
+        File.WriteAllText(path, $$"""{"kind":"cniCacheV1","containerId":"1000-abc","config":"e30=","ifName":"eth0","networkName":"lan","netPorter":{{netPorter}}}""");
+
+        var e = Assert.Throws<FormatException>(() => _cache.Read(Id()));
+        Assert.StartsWith($"{path}: ", e.Message, StringComparison.Ordinal);
+        Assert.Contains(message, e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ReadOrSetAside_moves_an_unreadable_record_aside()
+    {
+        Directory.CreateDirectory(_cache.ResultsDirectory);
+        File.WriteAllText(_cache.PathFor(Id()), "not json");
+
+        Assert.Null(_cache.ReadOrSetAside(Id(), out var unreadable));
+
+        Assert.NotNull(unreadable);
+        Assert.False(File.Exists(_cache.PathFor(Id())));
+        Assert.Single(Directory.GetFiles(_cache.ResultsDirectory), f => f.Contains(".corrupt-", StringComparison.Ordinal));
+        Assert.Null(_cache.ReadOrSetAside(Id(), out var none));
+        Assert.Null(none);
     }
 }

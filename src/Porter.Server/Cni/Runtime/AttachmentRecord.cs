@@ -1,0 +1,82 @@
+using System.Collections.Immutable;
+using System.Text.Json.Nodes;
+using Porter.Server.Cni.Config;
+
+namespace Porter.Server.Cni.Runtime;
+
+/// <summary>
+/// Names one attachment as libcni does: network, container id (uid-scoped by the server) and interface. Every part is
+/// validated before it gets here (no '/'), so <see cref="Name"/> is a safe file name.
+/// </summary>
+public readonly record struct RecordId(string Network, string ContainerId, string IfName)
+{
+    /// <summary>libcni's cache file name, &lt;network&gt;-&lt;containerId&gt;-&lt;ifName&gt;.</summary>
+    public string Name => $"{Network}-{ContainerId}-{IfName}";
+
+    public override string ToString() => Name;
+}
+
+/// <summary>
+/// One attachment as the runtime remembers it: libcni's cached fields (what DEL needs to run again exactly as ADD ran)
+/// and <see cref="Facts"/>, the server's own knowledge of whose it is and where it lives.
+/// </summary>
+public sealed record AttachmentRecord
+{
+    public required RecordId Id { get; init; }
+    /// <summary>The normalised configuration list exactly as ADD ran it.</summary>
+    public required byte[] Config { get; init; }
+    /// <summary>The namespace path the plugins were given ("" once nothing holds it for the server).</summary>
+    public required string NetNs { get; init; }
+    public required ImmutableArray<KeyValuePair<string, string>> CniArgs { get; init; }
+    public required ImmutableDictionary<string, JsonNode> CapabilityArgs { get; init; }
+    public ImmutableDictionary<string, JsonNode> ConfigArgs { get; init; } = ImmutableDictionary<string, JsonNode>.Empty;
+    /// <summary>The latest result: the final ADD result, or the last plugin's result while ADD is under way.</summary>
+    public JsonObject? Result { get; init; }
+    /// <summary>True once every plugin of the list succeeded.</summary>
+    public bool Complete { get; init; }
+    public required AttachmentFacts Facts { get; init; }
+    /// <summary>Where the record was read from, for messages ("" for one not read from disk).</summary>
+    public string Location { get; init; } = "";
+
+    public RuntimeConf ToRuntimeConf(string netns) => new()
+    {
+        ContainerId = Id.ContainerId,
+        NetNs = netns,
+        IfName = Id.IfName,
+        Args = CniArgs,
+        CapabilityArgs = CapabilityArgs,
+        ConfigArgs = ConfigArgs,
+    };
+
+    /// <summary>The recorded configuration list (throws <see cref="Json.ConfigException"/> when it is unreadable).</summary>
+    public NetworkConfigList ConfigList() => NetworkConfigList.FromBytes(Config, Location);
+}
+
+/// <summary>
+/// What the server knows of an attachment beyond CNI: its owner, the caller's view of the namespace, and how to tell
+/// whether that namespace still lives (inode, boot) or is held for the server.
+/// </summary>
+public sealed record AttachmentFacts
+{
+    /// <summary>The owner's uid; null only for a record the server did not write (a plain libcni entry).</summary>
+    public uint? Uid { get; init; }
+    public string User { get; init; } = "";
+    /// <summary>The caller's pid at setup.</summary>
+    public int Pid { get; init; }
+    public string Resource { get; init; } = "";
+    /// <summary>The container id as the caller gave it (the record's id carries the uid-scoped one).</summary>
+    public string ContainerId { get; init; } = "";
+    public string ContainerName { get; init; } = "";
+    /// <summary>The netns path as the caller named it.</summary>
+    public string CallerNetns { get; init; } = "";
+    /// <summary>The inode of the attached network namespace (nsfs), to recognise it again.</summary>
+    public ulong? NetnsInode { get; init; }
+    /// <summary>The boot the attachment was made in: no namespace outlives a reboot.</summary>
+    public string BootId { get; init; } = "";
+    /// <summary>The server's hold of the namespace (a bind mount), "" when none.</summary>
+    public string Hold { get; init; } = "";
+    public DateTimeOffset? Created { get; init; }
+
+    /// <summary>The owner for log lines: the user name, else the uid.</summary>
+    public string Owner => User.Length > 0 ? User : $"uid {Uid?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "unknown"}";
+}
