@@ -25,7 +25,8 @@ public static class PortMappings
                 throw RequestValidator.Invalid(
                     $"port_mappings: container port {m.ContainerPort}, host port {m.HostPort} and range {range} go beyond 1-65535");
             }
-            if (m.HostIp.Length > 0 && !IPAddress.TryParse(m.HostIp, out _))
+            // Strict, as every address a caller names: "1" or "010.1.1.1" would reach portmap as something else.
+            if (m.HostIp.Length > 0 && !Net.IpAddresses.TryParse(m.HostIp, out _))
             {
                 throw RequestValidator.Invalid($"port_mappings: host_ip '{m.HostIp}' is not an IP address");
             }

@@ -93,7 +93,7 @@ public sealed record MacRange(ulong First, ulong Last, string Text)
         if (text.Contains('/'))
         {
             var slash = text.IndexOf('/');
-            if (!TryParseMac(text[..slash], out var value) || !int.TryParse(text[(slash + 1)..], out var prefix) || prefix is < 0 or > 48)
+            if (!TryParseMac(text[..slash], out var value) || !int.TryParse(text[(slash + 1)..], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var prefix) || prefix is < 0 or > 48)
             {
                 problem = $"'{text}' is not a MAC prefix such as 02:42:c0:a8:00:00/40";
                 return false;

@@ -97,11 +97,15 @@ public sealed class PortMappingsTests
         Assert.StartsWith("port_mappings: ", message, StringComparison.Ordinal);
     }
 
-    [Fact]
-    public void An_invalid_host_ip_is_refused()
+    [Theory]
+    [InlineData("localhost")]
+    [InlineData("1")]
+    [InlineData("010.1.1.1")]
+    [InlineData("fe80::1%eth0")]
+    public void An_invalid_host_ip_is_refused(string hostIp)
     {
-        Assert.Equal("port_mappings: host_ip 'localhost' is not an IP address",
-            Fails(new PortMapping { ContainerPort = 80, HostPort = 80, Range = 1, Protocol = "tcp", HostIp = "localhost" }));
+        Assert.Equal($"port_mappings: host_ip '{hostIp}' is not an IP address",
+            Fails(new PortMapping { ContainerPort = 80, HostPort = 80, Range = 1, Protocol = "tcp", HostIp = hostIp }));
     }
 
     [Fact]

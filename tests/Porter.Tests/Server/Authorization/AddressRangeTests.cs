@@ -62,6 +62,8 @@ public sealed class AddressRangeTests
     [Theory]
     [InlineData("02:42:c0:a8:00:01/40", "'02:42:c0:a8:00:01/40' has bits set beyond its prefix length")]
     [InlineData("02:42:c0:a8:00:00/49", "'02:42:c0:a8:00:00/49' is not a MAC prefix such as 02:42:c0:a8:00:00/40")]
+    [InlineData("02:42:c0:a8:00:00/+40", "'02:42:c0:a8:00:00/+40' is not a MAC prefix such as 02:42:c0:a8:00:00/40")]
+    [InlineData("02:42:c0:a8:00:00/ 40", "'02:42:c0:a8:00:00/ 40' is not a MAC prefix such as 02:42:c0:a8:00:00/40")]
     [InlineData("02:00:00:00:00:20-02:00:00:00:00:10", "'02:00:00:00:00:20-02:00:00:00:00:10' is not a MAC address, a MAC range (a-b) or a MAC prefix (aa:bb:cc:00:00:00/24)")]
     [InlineData("2:42:c0:a8:0:1", "'2:42:c0:a8:0:1' is not a MAC address, a MAC range (a-b) or a MAC prefix (aa:bb:cc:00:00:00/24)")]
     public void Bad_mac_ranges_say_what_is_wrong(string text, string expected)
