@@ -10,6 +10,7 @@ namespace Porter.IntegrationTests.Infrastructure;
 ///             static IPs 192.168.77.32/27 and MACs 02:42:c0:a8:4d:00/40 where static addressing applies
 ///   bob     — granted mv-hl only through membership of the "lan" group
 ///   mallory — may connect to the main socket, but is granted nothing (so she has no per-user socket)
+///   root    — granted mv-hl (for attach, netns up and status as root)
 /// </summary>
 public sealed class LanWorld : IDisposable
 {
@@ -164,7 +165,7 @@ public sealed class LanWorld : IDisposable
         {
           "domain_socket": { "path": "{{Workspace.SocketPath}}", "user": "root", "group": "{{SocketGroup.Name}}", "mode": "0660" },
           "resources": [
-            { "name": "{{MacvlanHostLocal}}", "allow_users": ["{{Alice.Name}}"], "allow_groups": ["{{LanGroup.Name}}"] },
+            { "name": "{{MacvlanHostLocal}}", "allow_users": ["{{Alice.Name}}", "root"], "allow_groups": ["{{LanGroup.Name}}"] },
             { "name": "{{IpvlanStatic}}", "allow_user": [{ "user": "{{Alice.Name}}", "ips": ["192.168.77.32/27"], "macs": ["02:42:c0:a8:4d:00/40"] }] },
             { "name": "{{BrokenChain}}", "allow_users": [{{Alice.Uid}}] },
             { "name": "{{MacvlanL2}}", "allow_users": [{ "user": "{{Alice.Name}}", "macs": ["02:42:c0:a8:4d:00/40"] }] },
