@@ -87,6 +87,12 @@ public sealed class NetnsFile
     private static string Explain(JsonException e)
     {
         var message = PluginInput.Explain(e);
+        // A wrongly typed value is reported against the object that holds it; say what the key itself wants.
+        var key = e.Path?.Split('.').LastOrDefault()?.Split('[')[0];
+        if (message.StartsWith("expected ", StringComparison.Ordinal) && key is not null && Expected(key) is { } wanted && !e.Path!.EndsWith(']'))
+        {
+            return $"expected {wanted} at {e.Path}";
+        }
         const string unmapped = "could not be mapped to any .NET member";
         if (message.Contains(unmapped, StringComparison.Ordinal))
         {
@@ -96,6 +102,15 @@ public sealed class NetnsFile
         }
         return message;
     }
+
+    private static string? Expected(string key) => key switch
+    {
+        "resource" or "ifname" or "mac" => "a string",
+        "ips" => "an array of strings",
+        "adopt" => "true or false",
+        "attachments" => "an array of objects",
+        _ => null,
+    };
 
     /// <summary>"LINE:COLUMN" of each attachments[i] object, for messages about an entry as a whole.</summary>
     private static List<string> AttachmentPositions(byte[] bytes)

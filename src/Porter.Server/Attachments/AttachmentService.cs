@@ -42,7 +42,7 @@ public sealed class AttachmentService(
         // The whole setup works on the configuration it began with, whatever a reload swaps in meanwhile.
         var snapshot = store.Current;
         var (resource, network, decision) = RequestAccess.Authorize(snapshot, call.Caller, request.Resource);
-        var kind = NetworkKind.Of(network);
+        var kind = NetworkKind.Of(network, resource.Segment);
         var plan = AttachmentPlan.For(network, kind, request, call.Caller.Uid);
         RequestAccess.CheckStaticAddresses(request, decision, call.Caller, resource.Name);
         using var netns = OpenNetns(call.Peer, request.NetnsPath);
@@ -65,7 +65,7 @@ public sealed class AttachmentService(
         }
         var snapshot = store.Current;
         var (resource, network, decision) = RequestAccess.Authorize(snapshot, call.Caller, request.Resource);
-        var kind = NetworkKind.Of(network);
+        var kind = NetworkKind.Of(network, resource.Segment);
         if (request.StaticIps.Count > RequestValidator.MaxStaticIps)
         {
             throw RequestValidator.Invalid($"static_ips: {request.StaticIps.Count} addresses given; at most {RequestValidator.MaxStaticIps} are allowed");
@@ -152,6 +152,11 @@ public sealed class AttachmentService(
         try
         {
             result = await runtime.AddNetworkListAsync(network, rt, Facts(call.Caller, request, resource, netns, held, subject), cni, stopping).ConfigureAwait(false);
+            if (kind.Interface.IsSegment && bridge is not null)
+            {
+                // Every time, not only when the bridge is new: the seal must hold for as long as anyone is attached.
+                await SegmentSeal.SealAsync(bridge).ConfigureAwait(false);
+            }
         }
         catch (Exception e) when (e is CniException or IOException)
         {
