@@ -129,21 +129,28 @@ public sealed class AttachTests(LanWorld world)
     public void The_command_line_is_checked_before_anything_is_asked()
     {
         var neither = PorterCli.AsUser(Workspace, world.Alice, "attach", "-r", LanWorld.MacvlanHostLocal);
-        Assert.NotEqual(0, neither.ExitCode);
-        Assert.Contains("give the target: --pid PID or --netns PATH", neither.Stderr);
+        Assert.Equal(2, neither.ExitCode);
+        Assert.Equal("net-porter attach: give the target: --pid PID or --netns PATH (see net-porter attach --help)\n", neither.Stderr);
         var both = PorterCli.AsUser(Workspace, world.Alice, "attach", "-r", LanWorld.MacvlanHostLocal, "--pid", "1", "--netns", "/x");
-        Assert.NotEqual(0, both.ExitCode);
+        Assert.Equal(2, both.ExitCode);
         Assert.Contains("give --pid or --netns, not both", both.Stderr);
         var noResource = PorterCli.AsUser(Workspace, world.Alice, "detach", "--pid", "1");
-        Assert.NotEqual(0, noResource.ExitCode);
-        Assert.Contains("Option '--resource' is required.", noResource.Stderr);
+        Assert.Equal(2, noResource.ExitCode);
+        Assert.Equal("net-porter detach: option --resource is required (see net-porter detach --help)\n", noResource.Stderr);
+        var badPid = PorterCli.AsUser(Workspace, world.Alice, "attach", "-r", LanWorld.MacvlanHostLocal, "--pid", "12x");
+        Assert.Equal(1, badPid.ExitCode);
+        Assert.Equal("net-porter: --pid: '12x' is not a process id\n", badPid.Stderr);
 
         foreach (var verb in new[] { "attach", "detach", "status", "netns up", "netns down" })
         {
             var help = PorterCli.AsUser(Workspace, world.Alice, [.. verb.Split(' '), "--help"]);
             Assert.True(help.ExitCode == 0, help.ToString());
-            Assert.Contains("--socket", help.Stdout);
+            Assert.Contains("--socket PATH", help.Stdout);
+            Assert.StartsWith($"Usage: net-porter {verb}", help.Stdout);
         }
+        var overview = PorterCli.AsUser(Workspace, world.Alice, "--help");
+        Assert.Equal(0, overview.ExitCode);
+        Assert.Contains("  netns up NAME", overview.Stdout);
         // The netavark verbs are untouched: "info" still answers netavark's JSON.
         var info = PorterCli.AsUser(Workspace, world.Alice, "info");
         Assert.Equal("1.0.0", JsonNode.Parse(info.Stdout)!["api_version"]!.GetValue<string>());

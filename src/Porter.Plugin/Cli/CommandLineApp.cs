@@ -1,4 +1,3 @@
-using System.CommandLine;
 using Grpc.Core;
 using Porter.Plugin.Commands;
 using Porter.Protocol;
@@ -6,45 +5,87 @@ using Porter.Protocol;
 namespace Porter.Plugin.Cli;
 
 /// <summary>
-/// The administrator's and user's verbs (attach, detach, netns up/down, status), parsed with System.CommandLine. The
-/// netavark verbs never come here: Program dispatches them first, on argv[0] alone, so their start-up stays as it was.
+/// The administrator's and user's verbs (attach, detach, netns up/down, status). The netavark verbs never come here:
+/// Program dispatches them first, on argv[0] alone, so their start-up stays as it was.
 /// </summary>
 public static class CommandLineApp
 {
-    /// <summary>What argv[0] sends to this parser instead of the netavark contract.</summary>
-    public static bool Handles(string verb) => verb is "attach" or "detach" or "status" or "netns" or "--help" or "-h" or "-?" or "--version";
+    /// <summary>What argv[0] sends to this command line instead of the netavark contract.</summary>
+    public static bool Handles(string verb) => verb is "attach" or "detach" or "status" or "netns" or "--help" or "-h" or "help" or "--version";
 
-    public static Task<int> RunAsync(IReadOnlyList<string> args, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken = default)
+    private static IReadOnlyList<CliCommand> Commands() =>
+        [AttachCommand.Build(), DetachCommand.Build(), NetnsCommand.Up(), NetnsCommand.Down(), StatusCommand.Build()];
+
+    public static async Task<int> RunAsync(IReadOnlyList<string> args, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken = default)
     {
-        var root = new RootCommand(
-            "net-porter: LAN networking for rootless podman (as netavark's plugin: info, create, setup, teardown), and for " +
-            "processes and named network namespaces (the commands below), through net-porter-server.")
+        var commands = Commands();
+        if (args[0] is "--help" or "-h" or "help")
         {
-            AttachCommand.Build(),
-            DetachCommand.Build(),
-            NetnsCommand.Build(),
-            StatusCommand.Build(),
-        };
-        return root.Parse(args).InvokeAsync(new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false }, cancellationToken);
+            WriteOverview(stdout, commands);
+            return 0;
+        }
+        if (args[0] == "--version")
+        {
+            stdout.WriteLine(PluginContext.Version);
+            return 0;
+        }
+        // "netns up": two words name the command.
+        var words = args[0] == "netns" && args.Count > 1 && !args[1].StartsWith('-') ? 2 : 1;
+        var name = string.Join(' ', args.Take(words));
+        var rest = args.Skip(words).ToList();
+        var command = commands.FirstOrDefault(c => c.Name == name);
+        if (command is null)
+        {
+            if (args[0] == "netns" && (args.Count == 1 || args[1] is "--help" or "-h"))
+            {
+                WriteOverview(stdout, commands.Where(c => c.Name.StartsWith("netns ", StringComparison.Ordinal)).ToList());
+                return args.Count == 1 ? 2 : 0;
+            }
+            stderr.WriteLine($"net-porter: unknown command '{name}' (see net-porter --help)");
+            return 2;
+        }
+        if (rest.Any(a => a is "--help" or "-h"))
+        {
+            CliParser.WriteHelp(stdout, command);
+            return 0;
+        }
+        ParsedArgs parsed;
+        try
+        {
+            parsed = CliParser.Parse(command, rest);
+        }
+        catch (CliUsageException e)
+        {
+            stderr.WriteLine($"net-porter {command.Name}: {e.Message} (see net-porter {command.Name} --help)");
+            return 2;
+        }
+        try
+        {
+            return await command.Run(parsed, stdout, stderr, cancellationToken).ConfigureAwait(false);
+        }
+        catch (RpcException e)
+        {
+            stderr.WriteLine($"net-porter: {e.Describe()}");
+        }
+        catch (Exception e) when (e is PluginException or CliUsageException)
+        {
+            stderr.WriteLine($"net-porter: {e.Message}");
+        }
+        return 1;
     }
 
-    /// <summary>Runs a verb's work; every failure is one line on stderr ("net-porter: ...") and exit 1.</summary>
-    public static void SetGuardedAction(this Command command, Func<ParseResult, CancellationToken, Task<int>> action) =>
-        command.SetAction(async (parse, cancellationToken) =>
+    private static void WriteOverview(TextWriter stdout, IReadOnlyList<CliCommand> commands)
+    {
+        stdout.WriteLine("Usage: net-porter COMMAND [options]   (net-porter COMMAND --help for its options)");
+        stdout.WriteLine();
+        stdout.WriteLine("LAN networking for rootless podman (as netavark's plugin: info, create, setup NETNS, teardown NETNS), and for");
+        stdout.WriteLine("processes and named network namespaces, through net-porter-server.");
+        stdout.WriteLine();
+        stdout.WriteLine("Commands:");
+        var width = commands.Max(c => c.Name.Length + string.Concat(c.Arguments.Select(a => $" {a.Name}")).Length) + 2;
+        foreach (var command in commands)
         {
-            var stderr = parse.InvocationConfiguration.Error;
-            try
-            {
-                return await action(parse, cancellationToken).ConfigureAwait(false);
-            }
-            catch (RpcException e)
-            {
-                stderr.WriteLine($"net-porter: {e.Describe()}");
-            }
-            catch (PluginException e)
-            {
-                stderr.WriteLine($"net-porter: {e.Message}");
-            }
-            return 1;
-        });
+            stdout.WriteLine($"  {(command.Name + string.Concat(command.Arguments.Select(a => $" {a.Name}"))).PadRight(width)}{command.Description}");
+        }
+    }
 }

@@ -1,4 +1,3 @@
-using System.CommandLine;
 using Porter.Plugin.Cli;
 using Porter.Protocol;
 using Porter.Protocol.V1;
@@ -11,55 +10,46 @@ namespace Porter.Plugin.Commands;
 /// </summary>
 public static class AttachCommand
 {
-    public static Command Build()
+    public static CliCommand Build() => new("attach",
+        "Attach a process's network namespace (--pid) or a bind-mounted one (--netns) to a resource.",
+        [
+            CliOptions.Resource, CliOptions.Pid("attach"), CliOptions.Netns("attach"), CliOptions.InterfaceName,
+            new("--ip", "ask for this address (ADDR or ADDR/PREFIX, which static IPAM needs), within your grant's \"ips\"", "ADDR", Repeatable: true),
+            new("--mac", "the interface's MAC, within your grant's \"macs\"", "MAC"),
+            CliOptions.Socket, CliOptions.Json("netavark's StatusBlock"),
+        ],
+        RunAsync)
     {
-        var resource = CliOptions.Resource();
-        var pid = CliOptions.Pid("attach");
-        var netns = CliOptions.Netns("attach");
-        var ifname = CliOptions.InterfaceName();
-        var ips = new Option<string[]>("--ip")
+        Validate = CliOptions.OneTarget,
+    };
+
+    private static async Task<int> RunAsync(ParsedArgs args, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
+    {
+        var request = new AttachRequest
         {
-            Description = "ask for this address (repeatable; ADDR or ADDR/PREFIX, which static IPAM needs), within your grant's \"ips\"",
-            HelpName = "ADDR",
+            Resource = args.Get("--resource")!,
+            InterfaceName = args.Get("--ifname") ?? "",
+            StaticMac = args.Get("--mac") ?? "",
         };
-        var mac = new Option<string>("--mac") { Description = "the interface's MAC, within your grant's \"macs\"", HelpName = "MAC" };
-        var socket = CliOptions.Socket();
-        var json = CliOptions.Json("netavark's StatusBlock");
-        var command = new Command("attach", "Attach a process's network namespace (--pid) or a bind-mounted one (--netns) to a resource.")
+        if (args.GetInt("--pid", "a process id") is { } pid)
         {
-            resource, pid, netns, ifname, ips, mac, socket, json,
-        };
-        CliOptions.RequireOneTarget(command, pid, netns);
-        command.SetGuardedAction(async (parse, cancellationToken) =>
+            request.Pid = pid;
+        }
+        else
         {
-            var request = new AttachRequest
-            {
-                Resource = parse.GetRequiredValue(resource),
-                InterfaceName = parse.GetValue(ifname) ?? "",
-                StaticMac = parse.GetValue(mac) ?? "",
-            };
-            if (parse.GetResult(pid) is not null)
-            {
-                request.Pid = parse.GetValue(pid);
-            }
-            else
-            {
-                request.NetnsPath = CliOptions.AbsolutePath(parse.GetRequiredValue(netns));
-            }
-            request.StaticIps.AddRange(parse.GetValue(ips) ?? []);
-            using var client = new PorterClient(CliOptions.SocketPath(parse, socket), PluginContext.AttachTimeout);
-            var reply = await client.AttachAsync(request, cancellationToken).ConfigureAwait(false);
-            var stdout = parse.InvocationConfiguration.Output;
-            if (parse.GetValue(json))
-            {
-                AttachOutput.PrintJson(stdout, reply.Status);
-            }
-            else
-            {
-                AttachOutput.Print(stdout, reply.Status);
-            }
-            return 0;
-        });
-        return command;
+            request.NetnsPath = CliOptions.AbsolutePath(args.Get("--netns")!);
+        }
+        request.StaticIps.AddRange(args.GetAll("--ip"));
+        using var client = new PorterClient(CliOptions.LocateSocket(args.Get("--socket")), PluginContext.AttachTimeout);
+        var reply = await client.AttachAsync(request, cancellationToken).ConfigureAwait(false);
+        if (args.Has("--json"))
+        {
+            AttachOutput.PrintJson(stdout, reply.Status);
+        }
+        else
+        {
+            AttachOutput.Print(stdout, reply.Status);
+        }
+        return 0;
     }
 }

@@ -1,4 +1,3 @@
-using System.CommandLine;
 using Porter.Plugin.Cli;
 using Porter.Plugin.Netns;
 
@@ -7,44 +6,21 @@ namespace Porter.Plugin.Commands;
 /// <summary>"netns up NAME" and "netns down NAME": named namespaces for systemd services (net-porter-netns@.service).</summary>
 public static class NetnsCommand
 {
-    public static Command Build()
-    {
-        var command = new Command("netns", "Named network namespaces under /run/netns for services (root; see net-porter-netns@.service).");
-        command.Subcommands.Add(Up());
-        command.Subcommands.Add(Down());
-        return command;
-    }
+    private static readonly (string, string)[] Name = [("NAME", "the namespace's name: /run/netns/NAME")];
 
-    private static Argument<string> Name() => new("NAME") { Description = "the namespace's name: /run/netns/NAME" };
-
-    private static Command Up()
+    public static CliCommand Up() => new("netns up",
+        "Make /run/netns/NAME (or use the one made before), attach what the file lists, write /etc/netns/NAME/resolv.conf (root).",
+        [new("--file", $"what to attach (default {NetnsFile.Directory}/NAME.json)", "PATH", Alias: "-f"), CliOptions.Socket],
+        (args, stdout, stderr, cancellationToken) => NetnsUp.RunAsync(args.Positional[0], args.Get("--file"), args.Get("--socket"), stdout, stderr, cancellationToken))
     {
-        var name = Name();
-        var file = new Option<string>("--file", "-f")
-        {
-            Description = $"what to attach (default {NetnsFile.Directory}/NAME.json)",
-            HelpName = "PATH",
-        };
-        var socket = CliOptions.Socket();
-        var up = new Command("up", "Make /run/netns/NAME (or use the one made before), attach what the file lists, write /etc/netns/NAME/resolv.conf.")
-        {
-            name, file, socket,
-        };
-        up.SetGuardedAction((parse, cancellationToken) => NetnsUp.RunAsync(parse.GetRequiredValue(name), parse.GetValue(file), parse.GetValue(socket),
-            parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error, cancellationToken));
-        return up;
-    }
+        Arguments = Name,
+    };
 
-    private static Command Down()
+    public static CliCommand Down() => new("netns down",
+        "Detach everything attached under NAME and remove /run/netns/NAME if net-porter made it (root).",
+        [CliOptions.Socket],
+        (args, stdout, stderr, cancellationToken) => NetnsDown.RunAsync(args.Positional[0], args.Get("--socket"), stdout, stderr, cancellationToken))
     {
-        var name = Name();
-        var socket = CliOptions.Socket();
-        var down = new Command("down", "Detach everything attached under NAME and remove /run/netns/NAME if net-porter made it.")
-        {
-            name, socket,
-        };
-        down.SetGuardedAction((parse, cancellationToken) => NetnsDown.RunAsync(parse.GetRequiredValue(name), parse.GetValue(socket),
-            parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error, cancellationToken));
-        return down;
-    }
+        Arguments = Name,
+    };
 }

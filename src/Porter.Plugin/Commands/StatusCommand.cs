@@ -1,4 +1,3 @@
-using System.CommandLine;
 using Porter.Plugin.Cli;
 using Porter.Protocol;
 
@@ -7,29 +6,23 @@ namespace Porter.Plugin.Commands;
 /// <summary>"status": the attachments the caller may see (root: everyone's) and the per-user counts against the limits.</summary>
 public static class StatusCommand
 {
-    public static Command Build()
+    public static CliCommand Build() => new("status",
+        "Show the attachments you may see (root: every user's) and each user's counts against the limits.",
+        [CliOptions.Json("the status"), CliOptions.Socket],
+        RunAsync);
+
+    private static async Task<int> RunAsync(ParsedArgs args, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
     {
-        var socket = CliOptions.Socket();
-        var json = CliOptions.Json("the status");
-        var command = new Command("status", "Show the attachments you may see (root: every user's) and each user's counts against the limits.")
+        using var client = new PorterClient(CliOptions.LocateSocket(args.Get("--socket")), PluginContext.QueryTimeout);
+        var reply = await client.StatusAsync(cancellationToken).ConfigureAwait(false);
+        if (args.Has("--json"))
         {
-            json, socket,
-        };
-        command.SetGuardedAction(async (parse, cancellationToken) =>
+            StatusOutput.PrintJson(stdout, reply);
+        }
+        else
         {
-            using var client = new PorterClient(CliOptions.SocketPath(parse, socket), PluginContext.QueryTimeout);
-            var reply = await client.StatusAsync(cancellationToken).ConfigureAwait(false);
-            var stdout = parse.InvocationConfiguration.Output;
-            if (parse.GetValue(json))
-            {
-                StatusOutput.PrintJson(stdout, reply);
-            }
-            else
-            {
-                StatusOutput.PrintTable(stdout, reply);
-            }
-            return 0;
-        });
-        return command;
+            StatusOutput.PrintTable(stdout, reply);
+        }
+        return 0;
     }
 }

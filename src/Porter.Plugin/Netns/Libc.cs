@@ -17,6 +17,13 @@ internal static partial class Libc
     [LibraryImport("libc", EntryPoint = "flock", SetLastError = true)]
     public static partial int Flock(int fd, int operation);
 
+    [LibraryImport("libc", EntryPoint = "posix_spawnp", SetLastError = true)]
+    public static unsafe partial int PosixSpawnp(out int pid, [MarshalAs(UnmanagedType.LPUTF8Str)] string file, IntPtr fileActions, IntPtr attributes,
+        IntPtr* argv, IntPtr* envp);
+
+    [LibraryImport("libc", EntryPoint = "waitpid", SetLastError = true)]
+    public static partial int Waitpid(int pid, out int status, int options);
+
     [LibraryImport("libc", EntryPoint = "geteuid")]
     public static partial uint GetEuid();
 }
