@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Porter.Server.Cni.Config;
 
 namespace Porter.Server.Drivers;
@@ -7,7 +6,7 @@ namespace Porter.Server.Drivers;
 /// A pure layer-2 segment (config.json "segment": true on a bridge resource): a host bridge that containers and named
 /// namespaces of several users share, through which nothing on the host is reachable. The CNI file must not give the
 /// host a part in it (no gateway address, no masquerading, no port mappings), which is checked when the configuration
-/// is loaded; and after every ADD the server seals the bridge (<see cref="IInterfaceDriver.IsSegment"/>): no IPv6 on
+/// is loaded (<see cref="SegmentRules"/>); and after every ADD the server seals the bridge (<see cref="IInterfaceDriver.IsSegment"/>): no IPv6 on
 /// it (so no link-local address either), no ARP answers for the host's addresses, and the host neither accepts nor
 /// routes what arrives on it. Extending a segment to other hosts is the administrator's (a vxlan port on the bridge).
 /// </summary>
@@ -19,26 +18,4 @@ public sealed class SegmentDriver(string bridge) : IInterfaceDriver
     public bool IsSegment => true;
 
     public static SegmentDriver For(PluginConfig main) => new(BridgeDriver.For(main).HostBridge!);
-
-    /// <summary>Why this network cannot be a segment, or null when it can.</summary>
-    public static string? WhyNot(NetworkConfigList network)
-    {
-        var main = network.MainPlugin;
-        if (main.Type != "bridge")
-        {
-            return $"its main plugin is '{main.Type}'; a segment is a host bridge (type \"bridge\")";
-        }
-        foreach (var key in new[] { "isGateway", "isDefaultGateway", "ipMasq", "forceAddress" })
-        {
-            if (main.Json.TryGetProperty(key, out var value) && value.ValueKind == JsonValueKind.True)
-            {
-                return $"its bridge sets \"{key}\": true, which gives the host a part in the segment; a segment's bridge has no address and no NAT";
-            }
-        }
-        if (network.Plugins.Skip(1).FirstOrDefault(p => p.Type == "portmap") is not null)
-        {
-            return "it chains portmap, which forwards host ports into the segment; a segment is not reachable from the host";
-        }
-        return null;
-    }
 }

@@ -15,7 +15,7 @@ public sealed class SegmentDriverTests
     {
         var list = List("""{"type":"bridge","bridge":"seg0","isGateway":false,"ipam":{"type":"host-local","ranges":[[{"subnet":"10.9.0.0/24"}]]}}""");
 
-        Assert.Null(SegmentDriver.WhyNot(list));
+        Assert.Null(SegmentRules.WhyNot(list));
         var kind = NetworkKind.Of(list, segment: true);
         Assert.True(kind.Interface.IsSegment);
         Assert.Equal("seg0", kind.Interface.HostBridge);
@@ -29,6 +29,6 @@ public sealed class SegmentDriverTests
     [InlineData("""{"type":"bridge"},{"type":"portmap","capabilities":{"portMappings":true}}""", "it chains portmap, which forwards host ports into the segment; a segment is not reachable from the host")]
     public void Anything_that_gives_the_host_a_part_is_not_a_segment(string plugins, string problem)
     {
-        Assert.Equal(problem, SegmentDriver.WhyNot(List(plugins)));
+        Assert.Equal(problem, SegmentRules.WhyNot(List(plugins)));
     }
 }
