@@ -55,6 +55,15 @@ public sealed class PorterClient : IDisposable
     public Task<TeardownResponse> TeardownAsync(TeardownRequest request, CancellationToken cancellationToken = default) =>
         CallAsync("Teardown", options => _client.TeardownAsync(request, options), cancellationToken);
 
+    public Task<SetupResponse> AttachAsync(AttachRequest request, CancellationToken cancellationToken = default) =>
+        CallAsync("Attach", options => _client.AttachAsync(request, options), cancellationToken);
+
+    public Task<TeardownResponse> DetachAsync(DetachRequest request, CancellationToken cancellationToken = default) =>
+        CallAsync("Detach", options => _client.DetachAsync(request, options), cancellationToken);
+
+    public Task<StatusResponse> StatusAsync(CancellationToken cancellationToken = default) =>
+        CallAsync("Status", options => _client.StatusAsync(new StatusRequest(), options), cancellationToken);
+
     public void Dispose() => _channel.Dispose();
 
     private async Task<T> CallAsync<T>(string method, Func<CallOptions, AsyncUnaryCall<T>> start, CancellationToken cancellationToken)

@@ -13,7 +13,8 @@ public static class SocketLocator
     public const string SocketName = "net-porter.sock";
     public const string MainSocket = "/run/net-porter.sock";
 
-    public static string Locate(string? explicitSocket, Func<string, bool>? exists = null, string? xdgRuntimeDir = null, uint? hostUid = null)
+    public static string Locate(string? explicitSocket, Func<string, bool>? exists = null, string? xdgRuntimeDir = null, uint? hostUid = null,
+        string howToName = "-o socket=PATH")
     {
         if (explicitSocket is not null)
         {
@@ -30,7 +31,7 @@ public static class SocketLocator
         }
         throw new PluginException(
             $"no net-porter-server socket found (tried {string.Join(", ", candidates)}): is net-porter-server running, " +
-            "and is your user granted a resource? Or name the socket with -o socket=PATH");
+            $"and is your user granted a resource? Or name the socket with {howToName}");
     }
 
     public static IReadOnlyList<string> Candidates(string? xdgRuntimeDir, uint? hostUid)

@@ -63,6 +63,13 @@ public static partial class PluginInput
     /// </summary>
     public static string Describe(JsonException e)
     {
+        var line = e.LineNumber is { } l ? $" (line {l + 1}, byte {e.BytePositionInLine + 1})" : "";
+        return $"{Explain(e)}{line}";
+    }
+
+    /// <summary>What was wrong, and at which JSON path, without the position (for messages that put it first).</summary>
+    public static string Explain(JsonException e)
+    {
         var message = e.Message;
         // System.Text.Json appends its own "Path: ... | LineNumber: ..."; say it once, briefly.
         var cut = message.IndexOf(" Path: ", StringComparison.Ordinal);
@@ -92,8 +99,7 @@ public static partial class PluginInput
             message = $"duplicate key '{duplicate.Groups[1].Value}'";
         }
         var where = e.Path is { Length: > 0 } path ? $" at {path}" : "";
-        var line = e.LineNumber is { } l ? $" (line {l + 1}, byte {e.BytePositionInLine + 1})" : "";
-        return $"{message}{where}{line}";
+        return $"{message}{where}";
     }
 
     private static string Friendly(string dotnetType) => dotnetType switch
@@ -104,7 +110,8 @@ public static partial class PluginInput
         "System.Collections.Generic.List`1[System.String]" => "an array of strings",
         "System.Collections.Generic.Dictionary`2[System.String,System.String]" => "an object with string values",
         var t when t.StartsWith("System.Collections.Generic.List`1[", StringComparison.Ordinal) => "an array of objects",
-        var t when t.StartsWith("Porter.Plugin.Netavark.", StringComparison.Ordinal) => "an object",
+        "System.Int32" => "a whole number",
+        var t when t.StartsWith("Porter.Plugin.", StringComparison.Ordinal) => "an object",
         _ => "a value of another type",
     };
 

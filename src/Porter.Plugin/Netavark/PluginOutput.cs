@@ -80,7 +80,8 @@ public static class PluginOutput
         w.WriteEndObject();
     });
 
-    private static byte[] Write(Action<Utf8JsonWriter> body)
+    /// <summary>One JSON document, written by <paramref name="body"/> (UTF-8, non-ASCII left as it is).</summary>
+    public static byte[] Write(Action<Utf8JsonWriter> body)
     {
         using var buffer = new MemoryStream();
         using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))

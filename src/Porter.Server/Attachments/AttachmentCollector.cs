@@ -20,6 +20,7 @@ public sealed class AttachmentCollector(
     AttachmentReleaser releaser,
     KeyedLocks locks,
     IEnumerable<IHelperProcesses> helpers,
+    NetnsHolds holds,
     Func<CniRuntimeOptions> currentOptions,
     TimeProvider clock,
     ILogger<AttachmentCollector> logger)
@@ -33,6 +34,8 @@ public sealed class AttachmentCollector(
     // Only the collector's own loop calls CollectAsync, one pass at a time; these need no lock of their own.
     private readonly Dictionary<string, Sighting> _unused = new(StringComparer.Ordinal);
     private readonly HashSet<string> _keptNoted = new(StringComparer.Ordinal);
+    // The pass's view of bind-mounted namespaces, read only when an attachment needs it (it reads every mount namespace).
+    private HashSet<ulong>? _mounted;
 
     /// <summary>One pass; returns how many attachments were released.</summary>
     public async Task<int> CollectAsync(CancellationToken cancellationToken)
@@ -44,6 +47,7 @@ public sealed class AttachmentCollector(
         }
 
         var inUse = NetnsLiveness.InodesInUse(ExcludedPids());
+        _mounted = null;
         var seen = new HashSet<string>(StringComparer.Ordinal);
         var released = 0;
         foreach (var listed in entries)
@@ -119,7 +123,8 @@ public sealed class AttachmentCollector(
         {
             return null; // nothing tells whether its namespace lives: keep it
         }
-        if (inUse.Contains(inode))
+        var mountCounts = entry.Facts.Subject.LivesWhileMounted;
+        if (inUse.Contains(inode) || (mountCounts && Mounted().Contains(inode)))
         {
             _unused.Remove(name);
             NoteKeptUnfinished(entry, name);
@@ -130,10 +135,20 @@ public sealed class AttachmentCollector(
             return null;
         }
         // Asked again now, under the lock: a process may have entered the namespace since the pass began.
-        if (NetnsLiveness.IsInUse(inode, ExcludedPids()))
+        if (NetnsLiveness.IsInUse(inode, ExcludedPids()) || (mountCounts && NetnsLiveness.IsMounted(inode, holds.Directory)))
         {
             _unused.Remove(name);
             return null;
+        }
+        if (mountCounts)
+        {
+            return entry.Complete
+                ? "its network namespace is gone (no process is in it and it is mounted nowhere)"
+                : "its setup never finished and its network namespace is gone (no process is in it and it is mounted nowhere)";
+        }
+        if (entry.Facts.Subject.Kind == SubjectKind.Process)
+        {
+            return $"no process is left in its network namespace (process {entry.Facts.Subject.Pid} is gone)";
         }
         return entry.Complete
             ? "no process is left in its network namespace (the container is gone)"
@@ -166,6 +181,8 @@ public sealed class AttachmentCollector(
                 + "not held by the server; its addresses are kept until no process is left in that namespace", name, entry.Facts.Owner);
         }
     }
+
+    private HashSet<ulong> Mounted() => _mounted ??= NetnsLiveness.InodesMounted(holds.Directory);
 
     private HashSet<int> ExcludedPids() => new(helpers.SelectMany(h => h.Pids)) { Environment.ProcessId };
 

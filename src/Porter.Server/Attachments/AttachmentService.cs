@@ -17,7 +17,7 @@ using Porter.Server.Netavark;
 namespace Porter.Server.Attachments;
 
 /// <summary>
-/// Setup and Teardown: authorize, verify the namespace, run the CNI list, and keep the record consistent whatever
+/// Setup and Teardown (netavark's), Attach and Detach (net-porter's own, by process or path): authorize, verify the namespace, run the CNI list, and keep the record consistent whatever
 /// happens — a failed or abandoned ADD is undone before answering, and a failed DEL never blocks the next start.
 /// </summary>
 public sealed class AttachmentService(
@@ -30,6 +30,7 @@ public sealed class AttachmentService(
     StatusEnricher enricher,
     KeyedLocks locks,
     AttachmentQuota quota,
+    LeaseStates leases,
     IHostApplicationLifetime lifetime,
     ILogger<AttachmentService> logger)
 {
@@ -40,12 +41,82 @@ public sealed class AttachmentService(
         RequestValidator.InterfaceName(request.InterfaceName);
         // The whole setup works on the configuration it began with, whatever a reload swaps in meanwhile.
         var snapshot = store.Current;
-        var cni = CniRuntimeOptions.From(snapshot.Config);
         var (resource, network, decision) = RequestAccess.Authorize(snapshot, call.Caller, request.Resource);
-        var kind = NetworkKind.Of(network);
+        var kind = NetworkKind.Of(network, resource.Segment);
         var plan = AttachmentPlan.For(network, kind, request, call.Caller.Uid);
         RequestAccess.CheckStaticAddresses(request, decision, call.Caller, resource.Name);
         using var netns = OpenNetns(call.Peer, request.NetnsPath);
+        return await AttachOpenedAsync(new AttachOrder(snapshot, resource, network, kind, plan, request, AttachmentSubject.Container), netns, call)
+            .ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Attach: the namespace of a process or one at a path, attached exactly as a container's is (same grant, static
+    /// address bounds, limits, rollback, records and hold). The attachment's container id is "ns-&lt;inode&gt;": the
+    /// namespace is held while attached, so its inode cannot pass to another namespace before the record is gone.
+    /// </summary>
+    public async Task<SetupResponse> AttachAsync(AttachRequest request, CallContext call)
+    {
+        var ifName = request.InterfaceName.Length == 0 ? DefaultInterface : request.InterfaceName;
+        RequestValidator.InterfaceName(ifName);
+        if (request.NetnsName.Length > 0)
+        {
+            RequestValidator.NetnsName(request.NetnsName);
+        }
+        var snapshot = store.Current;
+        var (resource, network, decision) = RequestAccess.Authorize(snapshot, call.Caller, request.Resource);
+        var kind = NetworkKind.Of(network, resource.Segment);
+        if (request.StaticIps.Count > RequestValidator.MaxStaticIps)
+        {
+            throw RequestValidator.Invalid($"static_ips: {request.StaticIps.Count} addresses given; at most {RequestValidator.MaxStaticIps} are allowed");
+        }
+        var (addresses, subnets) = RequestValidator.AttachAddresses(request.StaticIps);
+        if (kind.Ipam.StaticIpsNeedPrefix && request.StaticIps.FirstOrDefault(ip => !ip.Contains('/', StringComparison.Ordinal)) is { } bare)
+        {
+            throw RequestValidator.Invalid(
+                $"static IP {bare} has no prefix length; resource '{resource.Name}' uses static IPAM, which needs one: give it as {bare}/PREFIX");
+        }
+        var setup = new SetupRequest
+        {
+            Resource = resource.Name,
+            InterfaceName = ifName,
+            StaticMac = request.StaticMac,
+            ContainerName = request.NetnsName,
+            Network = new Network(),
+        };
+        setup.StaticIps.AddRange(addresses);
+        setup.Network.Subnets.AddRange(subnets.Select(s => new NetworkSubnet { Subnet = s }));
+        RequestAccess.CheckStaticAddresses(setup, decision, call.Caller, resource.Name);
+
+        var (netns, subject) = OpenTarget(call.Peer, request.TargetCase, request.Pid, request.NetnsPath, request.NetnsName, "attach");
+        using (netns)
+        {
+            setup.ContainerId = ContainerIdOf(netns);
+            setup.NetnsPath = netns.CallerPath;
+            var plan = AttachmentPlan.For(network, kind, setup, call.Caller.Uid);
+            return await AttachOpenedAsync(new AttachOrder(snapshot, resource, network, kind, plan, setup, subject), netns, call).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>The interface Attach makes when the caller names none.</summary>
+    public const string DefaultInterface = "eth0";
+
+    /// <summary>The container id of an Attach attachment: its namespace's identity for as long as it is held.</summary>
+    public static string ContainerIdOf(OpenedNetns netns) => $"ns-{netns.Inode.ToString(System.Globalization.CultureInfo.InvariantCulture)}";
+
+    /// <summary>What an attach is to do, decided before the namespace is touched.</summary>
+    private sealed record AttachOrder(ServerSnapshot Snapshot, ResourceConfig Resource, NetworkConfigList Network, NetworkKind Kind,
+        AttachmentPlan Plan, SetupRequest Request, AttachmentSubject Subject);
+
+    /// <summary>The attach workflow both Setup and Attach end in, once the namespace is open and verified.</summary>
+    private async Task<SetupResponse> AttachOpenedAsync(AttachOrder order, OpenedNetns netns, CallContext call)
+    {
+        var (_, resource, network, kind, plan, request, subject) = order;
+        if (HostNetns.Is(netns))
+        {
+            throw RpcErrors.Of(StatusCode.PermissionDenied, HostNetns.Describe(netns));
+        }
+        var cni = CniRuntimeOptions.From(order.Snapshot.Config);
         var key = new AttachmentKey(call.Caller.Uid, resource.Name, request.ContainerId, request.InterfaceName);
         using var keyLock = await locks.AcquireAsync(key.LockKey, call.Aborted).ConfigureAwait(false);
 
@@ -80,7 +151,12 @@ public sealed class AttachmentService(
         CniResult result;
         try
         {
-            result = await runtime.AddNetworkListAsync(network, rt, Facts(call.Caller, request, resource, netns, held), cni, stopping).ConfigureAwait(false);
+            result = await runtime.AddNetworkListAsync(network, rt, Facts(call.Caller, request, resource, netns, held, subject), cni, stopping).ConfigureAwait(false);
+            if (kind.Interface.IsSegment && bridge is not null)
+            {
+                // Every time, not only when the bridge is new: the seal must hold for as long as anyone is attached.
+                await SegmentSeal.SealAsync(bridge).ConfigureAwait(false);
+            }
         }
         catch (Exception e) when (e is CniException or IOException)
         {
@@ -99,8 +175,12 @@ public sealed class AttachmentService(
         var subnets = request.Network?.Subnets.Select(n => (n.Subnet, n.Gateway)).ToList();
         var status = StatusBlockBuilder.Build(result, key.IfName, subnets);
         await enricher.EnrichAsync(status, resource, network, kind, netns, key, stopping).ConfigureAwait(false);
-        logger.LogInformation("attached {Key} for {Caller} in netns {Netns}: {Addresses}", key, call.Caller.Describe(),
-            request.NetnsPath, string.Join(", ", status.Interfaces.SelectMany(i => i.Value.Subnets.Select(s => s.Ipnet))));
+        var addresses = string.Join(", ", status.Interfaces.SelectMany(i => i.Value.Subnets.Select(s => s.Ipnet)));
+        if (kind.Ipam.KeepsLease)
+        {
+            leases.Acquired(key.Record.Name, string.Join(", ", result.Ips.Select(ip => ip.Address)), again: false);
+        }
+        logger.LogInformation("attached {Key} for {Caller} in netns {Netns}: {Addresses}", key, call.Caller.Describe(), request.NetnsPath, addresses);
         return new SetupResponse { Status = status };
     }
 
@@ -110,24 +190,105 @@ public sealed class AttachmentService(
         RequestValidator.ContainerId(request.ContainerId);
         RequestValidator.InterfaceName(request.InterfaceName);
         var key = new AttachmentKey(call.Caller.Uid, request.Resource, request.ContainerId, request.InterfaceName);
+        var response = new TeardownResponse();
+        OpenedNetns? opened = null;
+        try
+        {
+            await ReleaseAsync(key, call, response, entry => opened = OpenForTeardown(call.Peer, request.NetnsPath, entry, key, response)).ConfigureAwait(false);
+        }
+        finally
+        {
+            opened?.Dispose();
+        }
+        return response;
+    }
+
+    /// <summary>
+    /// Detach: what Attach attached in the namespace the target names (a process, a path, or the name recorded at
+    /// Attach, which also works once the namespace is gone), on one resource and interface or, where those are
+    /// empty, on all of them. Only the caller's own attachments are found; no grant is needed.
+    /// </summary>
+    public async Task<TeardownResponse> DetachAsync(DetachRequest request, CallContext call)
+    {
+        if (request.Resource.Length > 0)
+        {
+            RequestValidator.Resource(request.Resource);
+        }
+        if (request.InterfaceName.Length > 0)
+        {
+            RequestValidator.InterfaceName(request.InterfaceName);
+        }
+        var response = new TeardownResponse();
+        OpenedNetns? netns = null;
+        Func<AttachmentRecord, bool> inTarget;
+        string what;
+        if (request.TargetCase == DetachRequest.TargetOneofCase.NetnsName)
+        {
+            RequestValidator.NetnsName(request.NetnsName);
+            var name = request.NetnsName;
+            inTarget = r => r.Facts.Subject.Kind == SubjectKind.Netns && r.Facts.Subject.NetnsName == name;
+            what = $"netns {name}";
+        }
+        else
+        {
+            var target = request.TargetCase switch
+            {
+                DetachRequest.TargetOneofCase.Pid => AttachRequest.TargetOneofCase.Pid,
+                DetachRequest.TargetOneofCase.NetnsPath => AttachRequest.TargetOneofCase.NetnsPath,
+                _ => AttachRequest.TargetOneofCase.None,
+            };
+            (netns, _) = OpenTarget(call.Peer, target, request.Pid, request.NetnsPath, "", "detach");
+            var scoped = new AttachmentKey(call.Caller.Uid, "", ContainerIdOf(netns), "").ScopedContainerId;
+            inTarget = r => r.Id.ContainerId == scoped;
+            what = target == AttachRequest.TargetOneofCase.Pid ? $"the network namespace of process {request.Pid}" : $"netns {request.NetnsPath}";
+        }
+        using (netns)
+        {
+            var keys = runtime.Attachments.List().Records
+                .Where(r => r.Facts.Uid == call.Caller.Uid && inTarget(r))
+                .Where(r => request.Resource.Length == 0 || r.Id.Network == request.Resource)
+                .Where(r => request.InterfaceName.Length == 0 || r.Id.IfName == request.InterfaceName)
+                .Select(r => new AttachmentKey(call.Caller.Uid, r.Id.Network, r.Facts.ContainerId, r.Id.IfName))
+                .Distinct()
+                .ToList();
+            if (keys.Count == 0)
+            {
+                var on = (request.Resource.Length > 0 ? $" on resource '{request.Resource}'" : "") +
+                    (request.InterfaceName.Length > 0 ? $" as {request.InterfaceName}" : "");
+                response.Warnings.Add($"nothing of yours is attached in {what}{on}");
+                return response;
+            }
+            foreach (var key in keys)
+            {
+                await ReleaseAsync(key, call, response, _ => netns).ConfigureAwait(false);
+            }
+        }
+        return response;
+    }
+
+    /// <summary>
+    /// Releases one attachment of the caller's under its key lock: DEL in the namespace <paramref name="open"/> gives
+    /// for the record (if it is still the attached one), else in the server's hold, else only the addresses.
+    /// </summary>
+    private async Task ReleaseAsync(AttachmentKey key, CallContext call, TeardownResponse response, Func<AttachmentRecord, OpenedNetns?> open)
+    {
         var cni = CniRuntimeOptions.From(store.Current.Config);
         using var keyLock = await locks.AcquireAsync(key.LockKey, call.Aborted).ConfigureAwait(false);
-        var response = new TeardownResponse();
 
         // Only the caller's own attachments are found: the record's name carries their uid. No grant is needed to
         // detach, so a revoked grant or a removed resource never strands an attachment.
         if (!TryReadRecord(key, out var entry, out var problem))
         {
             response.Warnings.Add($"the record of {key} was unreadable and was moved aside; nothing could be released ({problem})");
-            return response;
+            return;
         }
         if (entry is null)
         {
             response.Warnings.Add($"nothing is attached for {key}");
-            return response;
+            return;
         }
 
-        using var netns = OpenForTeardown(call.Peer, request.NetnsPath, entry, key, response);
+        var netns = open(entry);
         var netnsPath = AttachmentReleaser.DelNamespace(entry, netns);
         var stopping = lifetime.ApplicationStopping;
         Exception? failure = null;
@@ -144,6 +305,7 @@ public sealed class AttachmentService(
         {
             failure = e;
         }
+        leases.Forget(key.Record.Name);
         if (failure is not null)
         {
             // Never leave an attachment that blocks the container's next start: release what can be released,
@@ -155,23 +317,49 @@ public sealed class AttachmentService(
         }
         logger.LogInformation("detached {Key} for {Caller}{Note}", key, call.Caller.Describe(),
             netnsPath.Length == 0 ? " (its namespace is gone: addresses released only)" : "");
-        return response;
     }
 
-    private static AttachmentFacts Facts(CallerIdentity caller, SetupRequest request, ResourceConfig resource, OpenedNetns netns, string held) => new()
+    /// <summary>The namespace Attach or Detach names, verified, and what it is for the record.</summary>
+    private (OpenedNetns Netns, AttachmentSubject Subject) OpenTarget(PeerProcess peer, AttachRequest.TargetOneofCase target, int pid, string path,
+        string netnsName, string verb)
     {
-        Uid = caller.Uid,
-        User = caller.UserName,
-        Pid = caller.Pid,
-        Resource = resource.Name,
-        ContainerId = request.ContainerId,
-        ContainerName = request.ContainerName,
-        CallerNetns = request.NetnsPath,
-        NetnsInode = netns.Inode,
-        BootId = NetnsLiveness.BootId,
-        Hold = held,
-        Created = DateTimeOffset.UtcNow,
-    };
+        try
+        {
+            switch (target)
+            {
+                case AttachRequest.TargetOneofCase.Pid:
+                    var (netns, processName) = opener.OpenOfProcess(peer, pid);
+                    return (netns, new AttachmentSubject(SubjectKind.Process, pid, processName, netnsName));
+                case AttachRequest.TargetOneofCase.NetnsPath:
+                    return (opener.Open(peer, path), new AttachmentSubject(netnsName.Length > 0 ? SubjectKind.Netns : SubjectKind.Path, NetnsName: netnsName));
+                default:
+                    throw RequestValidator.Invalid(verb == "detach"
+                        ? "detach needs a target: a pid, a netns path or a netns name"
+                        : "attach needs a target: a pid or a netns path");
+            }
+        }
+        catch (NetnsException e)
+        {
+            throw AttachmentErrors.ForNetns(e);
+        }
+    }
+
+    private static AttachmentFacts Facts(CallerIdentity caller, SetupRequest request, ResourceConfig resource, OpenedNetns netns, string held,
+        AttachmentSubject subject) => new()
+        {
+            Uid = caller.Uid,
+            User = caller.UserName,
+            Pid = caller.Pid,
+            Resource = resource.Name,
+            ContainerId = request.ContainerId,
+            ContainerName = request.ContainerName,
+            CallerNetns = request.NetnsPath,
+            NetnsInode = netns.Inode,
+            BootId = NetnsLiveness.BootId,
+            Hold = held,
+            Created = DateTimeOffset.UtcNow,
+            Subject = subject,
+        };
 
     private OpenedNetns OpenNetns(PeerProcess peer, string path)
     {

@@ -64,6 +64,8 @@ public sealed class HostBridges(string stateDir, KeyedLocks locks)
             || await IpCommand.QueryAsync(null, "link", "show", "dev", bridge).ConfigureAwait(false) is null)
         {
             File.Delete(marker);
+            // A segment's seal goes with its bridge (for any other bridge there is nothing to remove).
+            await SegmentSeal.RemoveRulesAsync(bridge).ConfigureAwait(false);
             return $"bridge {bridge} removed with its last attachment";
         }
         return $"bridge {bridge} could not be removed";

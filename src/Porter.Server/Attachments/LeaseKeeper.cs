@@ -15,7 +15,8 @@ namespace Porter.Server.Attachments;
 /// the lease of every running DHCP attachment is acquired again through its held namespace (same client id, so the
 /// DHCP server hands out the same address), and at server start the daemon is started at once if such attachments exist.
 /// </summary>
-public sealed class LeaseKeeper(DhcpDaemon daemon, CniRuntime runtime, KeyedLocks locks, Func<CniRuntimeOptions> currentOptions, ILogger<LeaseKeeper> logger)
+public sealed class LeaseKeeper(DhcpDaemon daemon, CniRuntime runtime, KeyedLocks locks, LeaseStates states, Func<CniRuntimeOptions> currentOptions,
+    ILogger<LeaseKeeper> logger)
     : IHostedService
 {
     public Task StartAsync(CancellationToken cancellationToken)
@@ -77,6 +78,7 @@ public sealed class LeaseKeeper(DhcpDaemon daemon, CniRuntime runtime, KeyedLock
                 var result = await runtime.ReacquireIpamAsync(list, entry.ToRuntimeConf(held), currentOptions(), CancellationToken.None).ConfigureAwait(false);
                 var now = string.Join(", ", result.Ips.Select(ip => ip.Address));
                 var before = string.Join(", ", Cni.Types.CniResult.Parse(entry.Result!).Ips.Select(ip => ip.Address));
+                states.Acquired(name, now, again: true);
                 if (now == before)
                 {
                     logger.LogInformation("DHCP lease of {Name} acquired again: {Address}", name, now);
@@ -90,6 +92,7 @@ public sealed class LeaseKeeper(DhcpDaemon daemon, CniRuntime runtime, KeyedLock
             catch (Exception e) when (e is CniException or FormatException)
             {
                 logger.LogError("DHCP lease of {Name} could not be acquired again: {Error}", name, e.Message);
+                states.Failed(name, e.Message);
             }
         }
     }

@@ -16,6 +16,8 @@ public static partial class RequestValidator
     public const int MaxContainerIdLength = 128;
     public const int MaxContainerNameLength = 253;
     public const int MaxStaticIps = 16;
+    /// <summary>Names under /run/netns are file names; systemd unit instance names bound them in practice.</summary>
+    public const int MaxNetnsNameLength = 64;
 
     public static void Resource(string resource)
     {
@@ -56,6 +58,61 @@ public static partial class RequestValidator
         {
             throw Invalid($"container_name {CniNames.Quote(name)} may only contain letters, digits, '_', '.' and '-', starting with a letter or digit");
         }
+    }
+
+    /// <summary>A named namespace's name becomes a file name (/run/netns/NAME): no '/', no "..", bounded.</summary>
+    public static void NetnsName(string name)
+    {
+        if (name.Length == 0)
+        {
+            throw Invalid("netns_name is empty");
+        }
+        if (name.Length > MaxNetnsNameLength)
+        {
+            throw Invalid($"netns_name is {name.Length} characters long; at most {MaxNetnsNameLength} are allowed");
+        }
+        if (!CniNames.IsValidIdentifier(name))
+        {
+            throw Invalid($"netns_name {CniNames.Quote(name)} may only contain letters, digits, '_', '.' and '-', starting with a letter or digit");
+        }
+    }
+
+    /// <summary>
+    /// Attach's addresses: bare, or with a prefix length ("192.168.1.70/24", which static IPAM needs). Returns the
+    /// bare addresses and the subnets the prefixes name, which then play the part of a podman network's subnets.
+    /// </summary>
+    public static (List<string> Addresses, List<string> Subnets) AttachAddresses(IEnumerable<string> texts)
+    {
+        var addresses = new List<string>();
+        var subnets = new List<string>();
+        foreach (var text in texts)
+        {
+            var slash = text.IndexOf('/', StringComparison.Ordinal);
+            var ip = StaticIp(slash < 0 ? text : text[..slash]);
+            addresses.Add(ip.ToString());
+            if (slash < 0)
+            {
+                continue;
+            }
+            var max = ip.AddressFamily == AddressFamily.InterNetwork ? 32 : 128;
+            if (!int.TryParse(text.AsSpan(slash + 1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var prefix)
+                || prefix > max || text.Length - slash - 1 > 3)
+            {
+                throw Invalid($"static_ips: {CniNames.Quote(text)} has no valid prefix length (0-{max})");
+            }
+            subnets.Add(Masked(ip, prefix));
+        }
+        return (addresses, subnets);
+    }
+
+    private static string Masked(IPAddress ip, int prefix)
+    {
+        var bytes = ip.GetAddressBytes();
+        for (var bit = prefix; bit < bytes.Length * 8; bit++)
+        {
+            bytes[bit / 8] &= (byte)~(0x80 >> (bit % 8));
+        }
+        return $"{new IPAddress(bytes)}/{prefix}";
     }
 
     public static void InterfaceName(string name)

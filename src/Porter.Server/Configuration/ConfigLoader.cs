@@ -94,7 +94,7 @@ public static class ConfigLoader
         var seen = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var item in list.Items())
         {
-            item.OnlyKeys("name", "allow_users", "allow_user", "allow_groups", "slaac_wait_seconds", "dns");
+            item.OnlyKeys("name", "allow_users", "allow_user", "allow_groups", "slaac_wait_seconds", "dns", "segment");
             var nameNode = item.Get("name") ?? throw item.Error("a resource needs a \"name\"");
             var name = nameNode.AsString();
             if (CniNames.ValidateNetworkName(name, CniNames.MaxNetworkNameLength) is { } problem)
@@ -117,6 +117,7 @@ public static class ConfigLoader
             {
                 SlaacWait = TimeSpan.FromSeconds(item.Get("slaac_wait_seconds")?.AsInt(0, 30) ?? 0),
                 Dns = ReadDns(item.Get("dns")),
+                Segment = item.OptionalBool("segment") ?? false,
             });
         }
         return result.ToImmutable();

@@ -28,6 +28,11 @@ public sealed record ServerSnapshot(ServerConfig Config, ImmutableDictionary<str
                 throw new ConfigException(config.SourcePath, null, null, $"resources[{config.Resources.IndexOf(resource)}]",
                     $"resource '{resource.Name}' has no CNI network of that name in {config.CniDir} (found: {known})");
             }
+            if (resource.Segment && SegmentRules.WhyNot(networks[resource.Name]) is { } notSegment)
+            {
+                throw new ConfigException(config.SourcePath, null, null, $"resources[{config.Resources.IndexOf(resource)}]",
+                    $"resource '{resource.Name}' is a segment, but its CNI network ({networks[resource.Name].SourcePath}) cannot be one: {notSegment}");
+            }
             if (resource.AllowUsers.IsEmpty && resource.AllowGroups.IsEmpty)
             {
                 warnings.Add($"resource '{resource.Name}' grants nobody (no allow_users, no allow_groups)");

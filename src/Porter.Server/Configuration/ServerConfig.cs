@@ -43,6 +43,9 @@ public sealed record ResourceConfig(string Name, ImmutableArray<Grant> AllowUser
 
     /// <summary>DNS settings handed to podman for the containers' resolv.conf; they take the place of any the LAN gives.</summary>
     public ResourceDns Dns { get; init; } = ResourceDns.None;
+
+    /// <summary>A pure layer-2 segment: a bridge the host takes no part in (see Drivers/SegmentDriver).</summary>
+    public bool Segment { get; init; }
 }
 
 /// <summary>A resource's DNS servers (IP addresses) and search domains, as config.json "dns" gives them.</summary>

@@ -14,4 +14,7 @@ public interface IInterfaceDriver
 
     /// <summary>The host bridge this kind's attachments share, or null; attachments on one bridge take turns.</summary>
     string? HostBridge { get; }
+
+    /// <summary>Whether the host bridge is a pure layer-2 segment, sealed off from the host after every ADD (<see cref="SegmentDriver"/>).</summary>
+    bool IsSegment => false;
 }

@@ -77,6 +77,8 @@ public static class ServerHost
         services.AddSingleton<CreateCheck>();
         services.AddSingleton<AttachmentQuota>();
         services.AddSingleton<AttachmentService>();
+        services.AddSingleton<LeaseStates>();
+        services.AddSingleton<StatusReport>();
         services.AddGrpc(o =>
         {
             o.MaxReceiveMessageSize = MaxRequestMessageSize;

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text;
 using Microsoft.Win32.SafeHandles;
 using Porter.Server.Identity;
@@ -34,9 +35,74 @@ public sealed class NetnsOpener
         {
             throw new NetnsException(NetnsProblem.NotANetworkNamespace, $"cannot open netns {callerPath}: {Libc.ErrorText(Libc.LastErrno)}");
         }
+        return Verify(new SafeFileHandle(fd, ownsHandle: true), inode, peer, callerPath, $"netns {callerPath}");
+    }
+
+    /// <summary>
+    /// Opens the network namespace of process <paramref name="pid"/> and verifies it as <see cref="Open"/> does. The
+    /// process is pinned with a pidfd first and asked after the open whether it still runs: if it does, /proc/PID was
+    /// that process all along (a PID is not reused while its process exists), so a PID recycled meanwhile can never
+    /// redirect the attach. The number means a process in the server's PID namespace, which must be the caller's.
+    /// </summary>
+    public (OpenedNetns Netns, string ProcessName) OpenOfProcess(PeerProcess peer, int pid)
+    {
+        var what = $"process {pid.ToString(CultureInfo.InvariantCulture)}";
+        if (pid <= 0)
+        {
+            throw new NetnsException(NetnsProblem.InvalidPath, $"{pid.ToString(CultureInfo.InvariantCulture)} is not a process id");
+        }
+        RequireSamePidNamespace(peer);
+        var pidfd = Libc.PidfdOpen(pid);
+        if (pidfd < 0)
+        {
+            var errno = Libc.LastErrno;
+            throw errno == Libc.ESRCH
+                ? new NetnsException(NetnsProblem.NotFound, $"{what} does not exist")
+                : new NetnsException(NetnsProblem.InvalidPath, $"cannot pin {what}: {Libc.ErrorText(errno)}");
+        }
+        using var pinned = new SafeFileHandle(pidfd, ownsHandle: true);
+        var fd = Libc.Open($"/proc/{pid.ToString(CultureInfo.InvariantCulture)}/ns/net", Libc.O_RDONLY | Libc.O_CLOEXEC, 0);
+        var openErrno = fd < 0 ? Libc.LastErrno : 0;
+        var name = ReadComm(pid);
+        // Asked after the open: only if the pinned process still exists was /proc/PID still it when we opened.
+        var alive = Libc.PidfdSendSignal(pidfd, 0) == 0;
+        if (fd < 0 || !alive)
+        {
+            if (fd >= 0)
+            {
+                Libc.Close(fd);
+            }
+            throw !alive || openErrno is Libc.ENOENT or Libc.ESRCH
+                ? new NetnsException(NetnsProblem.NotFound, $"{what} exited before its network namespace could be opened")
+                : new NetnsException(NetnsProblem.InvalidPath, $"cannot open the network namespace of {what}: {Libc.ErrorText(openErrno)}");
+        }
         var handle = new SafeFileHandle(fd, ownsHandle: true);
+        ulong inode;
         try
         {
+            (inode, _) = Stat(handle, what);
+        }
+        catch
+        {
+            handle.Dispose();
+            throw;
+        }
+        return (Verify(handle, inode, peer, $"/proc/{pid.ToString(CultureInfo.InvariantCulture)}/ns/net", $"the network namespace of {what}"), name);
+    }
+
+    /// <summary>
+    /// Checks an open namespace descriptor (taking ownership of it): nsfs, a network namespace, and owned by the
+    /// caller unless the caller is root.
+    /// </summary>
+    private static OpenedNetns Verify(SafeFileHandle handle, ulong inode, PeerProcess peer, string callerPath, string what)
+    {
+        var fd = Fd(handle);
+        try
+        {
+            if (Libc.FstatfsType(fd, out var fsType) != 0 || fsType != Libc.NSFS_MAGIC)
+            {
+                throw new NetnsException(NetnsProblem.NotANetworkNamespace, $"{what} is not a namespace");
+            }
             var type = Libc.Ioctl(fd, Libc.NS_GET_NSTYPE);
             if (type != Libc.CLONE_NEWNET)
             {
@@ -47,7 +113,7 @@ public sealed class NetnsOpener
             if (peer.Credentials.Uid != 0 && owner != peer.Credentials.Uid)
             {
                 throw new NetnsException(NetnsProblem.NotOwned,
-                    $"netns {callerPath} is not yours: its user namespace belongs to uid {owner}, you are uid {peer.Credentials.Uid}");
+                    $"{what} is not yours: its user namespace belongs to uid {owner}, you are uid {peer.Credentials.Uid}");
             }
             return new OpenedNetns(handle, inode, owner, callerPath);
         }
@@ -55,6 +121,46 @@ public sealed class NetnsOpener
         {
             handle.Dispose();
             throw;
+        }
+    }
+
+    /// <summary>A PID means a process only in the PID namespace it was counted in; the server counts in its own.</summary>
+    private static void RequireSamePidNamespace(PeerProcess peer)
+    {
+        var theirs = LinkTarget($"/proc/{peer.Pid.ToString(CultureInfo.InvariantCulture)}/ns/pid");
+        if (!peer.IsAlive())
+        {
+            throw new NetnsException(NetnsProblem.CallerGone, "the calling process exited before its request could be handled");
+        }
+        if (theirs is null || theirs != LinkTarget("/proc/self/ns/pid"))
+        {
+            throw new NetnsException(NetnsProblem.InvalidPath,
+                "you are in another PID namespace than the server, so a PID you name would mean another process there; name the namespace by its path instead");
+        }
+    }
+
+    private static string? LinkTarget(string path)
+    {
+        try
+        {
+            return new FileInfo(path).LinkTarget;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>The process's command name, for status only ("" when it cannot be read).</summary>
+    private static string ReadComm(int pid)
+    {
+        try
+        {
+            return File.ReadAllText($"/proc/{pid.ToString(CultureInfo.InvariantCulture)}/comm").TrimEnd('\n');
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return "";
         }
     }
 

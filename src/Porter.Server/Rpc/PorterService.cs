@@ -9,7 +9,7 @@ using Porter.Server.Configuration;
 namespace Porter.Server.Rpc;
 
 /// <summary>netporter.v1.Porter: the generated service base, bound to the implementations.</summary>
-public sealed class PorterService(ConfigStore store, CreateCheck create, AttachmentService attachments) : Protocol.V1.Porter.PorterBase
+public sealed class PorterService(ConfigStore store, CreateCheck create, AttachmentService attachments, StatusReport status) : Protocol.V1.Porter.PorterBase
 {
     public static string ServerVersion { get; } =
         typeof(PorterService).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0.0.0";
@@ -33,4 +33,11 @@ public sealed class PorterService(ConfigStore store, CreateCheck create, Attachm
     public override Task<SetupResponse> Setup(SetupRequest request, ServerCallContext context) => attachments.SetupAsync(request, CallContexts.Of(context));
 
     public override Task<TeardownResponse> Teardown(TeardownRequest request, ServerCallContext context) => attachments.TeardownAsync(request, CallContexts.Of(context));
+
+    public override Task<SetupResponse> Attach(AttachRequest request, ServerCallContext context) => attachments.AttachAsync(request, CallContexts.Of(context));
+
+    public override Task<TeardownResponse> Detach(DetachRequest request, ServerCallContext context) => attachments.DetachAsync(request, CallContexts.Of(context));
+
+    public override Task<StatusResponse> Status(StatusRequest request, ServerCallContext context) =>
+        Task.FromResult(status.For(CallContexts.Of(context).Caller));
 }

@@ -10,6 +10,7 @@ namespace Porter.IntegrationTests.Infrastructure;
 ///             static IPs 192.168.77.32/27 and MACs 02:42:c0:a8:4d:00/40 where static addressing applies
 ///   bob     — granted mv-hl only through membership of the "lan" group
 ///   mallory — may connect to the main socket, but is granted nothing (so she has no per-user socket)
+///   root    — granted mv-hl and mv-dhcp (for attach, netns up and status as root)
 /// </summary>
 public sealed class LanWorld : IDisposable
 {
@@ -33,6 +34,10 @@ public sealed class LanWorld : IDisposable
     /// <summary>A bridge the administrator made before (net-porter must never remove it).</summary>
     public const string BridgeExisting = "br-existing";
     public const string ExistingBridgeName = "npbr1";
+    /// <summary>A pure layer-2 segment (config.json "segment": true): a bridge without host address, shared by alice, bob and root.</summary>
+    public const string Segment = "seg";
+    public const string SegmentBridge = "npseg0";
+    public const string SegmentSubnet = "10.91.0.0/24";
     public const string MacvlanPrivate = "mv-private";
     public const string MacvlanVepa = "mv-vepa";
     public const string MacvlanPassthru = "mv-passthru";
@@ -164,16 +169,17 @@ public sealed class LanWorld : IDisposable
         {
           "domain_socket": { "path": "{{Workspace.SocketPath}}", "user": "root", "group": "{{SocketGroup.Name}}", "mode": "0660" },
           "resources": [
-            { "name": "{{MacvlanHostLocal}}", "allow_users": ["{{Alice.Name}}"], "allow_groups": ["{{LanGroup.Name}}"] },
+            { "name": "{{MacvlanHostLocal}}", "allow_users": ["{{Alice.Name}}", "root"], "allow_groups": ["{{LanGroup.Name}}"] },
             { "name": "{{IpvlanStatic}}", "allow_user": [{ "user": "{{Alice.Name}}", "ips": ["192.168.77.32/27"], "macs": ["02:42:c0:a8:4d:00/40"] }] },
             { "name": "{{BrokenChain}}", "allow_users": [{{Alice.Uid}}] },
             { "name": "{{MacvlanL2}}", "allow_users": [{ "user": "{{Alice.Name}}", "macs": ["02:42:c0:a8:4d:00/40"] }] },
             { "name": "{{MacvlanStatic}}", "allow_users": [{ "user": "{{Alice.Name}}", "ips": ["192.168.77.32-192.168.77.63", "10.9.9.0/24", "fd77:77::/64"] }] },
             { "name": "{{MacvlanSpareUplink}}", "allow_users": ["{{Alice.Name}}"] },
-            { "name": "{{MacvlanDhcp}}", "allow_users": ["{{Alice.Name}}"], "allow_groups": ["{{LanGroup.Name}}"] },
+            { "name": "{{MacvlanDhcp}}", "allow_users": ["{{Alice.Name}}", "root"], "allow_groups": ["{{LanGroup.Name}}"] },
             { "name": "{{MacvlanDhcpSilent}}", "allow_users": ["{{Alice.Name}}"] },
             { "name": "{{BridgeNat}}", "allow_users": ["{{Alice.Name}}"] },
             { "name": "{{BridgeExisting}}", "allow_users": ["{{Alice.Name}}"] },
+            { "name": "{{Segment}}", "segment": true, "allow_users": ["{{Alice.Name}}", "{{Bob.Name}}", "root"] },
             { "name": "{{MacvlanPrivate}}", "allow_users": ["{{Alice.Name}}"] },
             { "name": "{{MacvlanVepa}}", "allow_users": ["{{Alice.Name}}"] },
             { "name": "{{MacvlanPassthru}}", "allow_users": ["{{Alice.Name}}"] },
@@ -271,6 +277,14 @@ public sealed class LanWorld : IDisposable
                 { "type": "tuning", "sysctl": { "net.ipv4.conf.IFNAME.arp_notify": "1" } },
                 { "type": "bandwidth", "capabilities": { "bandwidth": true } }
               ]
+            }
+            """);
+        workspace.WriteCni($"{Segment}.conflist", $$"""
+            {
+              "cniVersion": "1.0.0",
+              "name": "{{Segment}}",
+              "plugins": [{ "type": "bridge", "bridge": "{{SegmentBridge}}", "isGateway": false,
+                            "ipam": { "type": "host-local", "ranges": [[{ "subnet": "{{SegmentSubnet}}", "rangeStart": "10.91.0.10", "rangeEnd": "10.91.0.99" }]] } }]
             }
             """);
         workspace.WriteCni($"{BridgeExisting}.conflist", $$"""

@@ -7,10 +7,10 @@ namespace Porter.Tests.Protocol;
 public sealed class PorterApiTests
 {
     [Fact]
-    public void The_service_is_netporter_v1_Porter_with_its_four_methods()
+    public void The_service_is_netporter_v1_Porter_with_its_methods()
     {
         Assert.Equal("netporter.v1.Porter", PorterApi.ServiceName);
-        Assert.Equal(["Info", "Create", "Setup", "Teardown"], Porter.Protocol.V1.Porter.Descriptor.Methods.Select(m => m.Name));
+        Assert.Equal(["Info", "Create", "Setup", "Teardown", "Attach", "Detach", "Status"], Porter.Protocol.V1.Porter.Descriptor.Methods.Select(m => m.Name));
         Assert.Equal("1", PorterApi.ApiVersion);
     }
 

@@ -76,7 +76,53 @@ public sealed record AttachmentFacts
     /// <summary>The server's hold of the namespace (a bind mount), "" when none.</summary>
     public string Hold { get; init; } = "";
     public DateTimeOffset? Created { get; init; }
+    /// <summary>What was attached: a container (netavark), a process, a path or a named namespace (net-porter attach, netns up).</summary>
+    public AttachmentSubject Subject { get; init; } = AttachmentSubject.Container;
 
     /// <summary>The owner for log lines: the user name, else the uid.</summary>
     public string Owner => User.Length > 0 ? User : $"uid {Uid?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "unknown"}";
+}
+
+public enum SubjectKind
+{
+    /// <summary>A container's namespace, attached by netavark (Setup).</summary>
+    Container,
+    /// <summary>The namespace of a process named by its PID (Attach).</summary>
+    Process,
+    /// <summary>A namespace bind-mounted at a path the caller named (Attach).</summary>
+    Path,
+    /// <summary>A named namespace under /run/netns that net-porter netns up made or adopted (Attach).</summary>
+    Netns,
+}
+
+/// <summary>What an attachment was made for, as status shows it and as garbage collection judges its namespace.</summary>
+public sealed record AttachmentSubject(SubjectKind Kind, int Pid = 0, string ProcessName = "", string NetnsName = "")
+{
+    public static readonly AttachmentSubject Container = new(SubjectKind.Container);
+
+    /// <summary>
+    /// Whether a bind mount of the namespace (anywhere but the server's own holds) keeps it alive. A container or a
+    /// process is gone when no process is left in its namespace (podman may leave the netns file behind a killed
+    /// container); a namespace the caller named by its path, or a named one, lives without any process, as
+    /// `ip netns add` makes them, until its mount goes.
+    /// </summary>
+    public bool LivesWhileMounted => Kind is SubjectKind.Path or SubjectKind.Netns;
+
+    /// <summary>The spelling records and status use.</summary>
+    public string KindName => Kind switch
+    {
+        SubjectKind.Process => "process",
+        SubjectKind.Path => "path",
+        SubjectKind.Netns => "netns",
+        _ => "container",
+    };
+
+    public static SubjectKind ParseKind(string text) => text switch
+    {
+        "container" => SubjectKind.Container,
+        "process" => SubjectKind.Process,
+        "path" => SubjectKind.Path,
+        "netns" => SubjectKind.Netns,
+        _ => throw new FormatException($"\"subject.kind\" is not one of container, process, path, netns: '{text}'"),
+    };
 }

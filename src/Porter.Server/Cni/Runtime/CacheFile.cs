@@ -130,6 +130,23 @@ internal static class CacheFile
         {
             o["created"] = created.ToString("O", CultureInfo.InvariantCulture);
         }
+        if (facts.Subject.Kind != SubjectKind.Container)
+        {
+            var subject = new JsonObject { ["kind"] = facts.Subject.KindName };
+            if (facts.Subject.Pid != 0)
+            {
+                subject["pid"] = facts.Subject.Pid;
+            }
+            if (facts.Subject.ProcessName.Length > 0)
+            {
+                subject["process"] = facts.Subject.ProcessName;
+            }
+            if (facts.Subject.NetnsName.Length > 0)
+            {
+                subject["netnsName"] = facts.Subject.NetnsName;
+            }
+            o["subject"] = subject;
+        }
         return o;
     }
 
@@ -153,6 +170,17 @@ internal static class CacheFile
                 "" => null,
                 var text when DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out var created) => created,
                 var text => throw new FormatException($"{path}: \"created\" is not a time: '{text}'"),
+            },
+            // Records written before attach existed have no subject: they are containers.
+            Subject = o["subject"] switch
+            {
+                null => AttachmentSubject.Container,
+                JsonObject s => new AttachmentSubject(
+                    AttachmentSubject.ParseKind(s["kind"]?.GetValue<string>() ?? ""),
+                    s["pid"]?.GetValue<int>() ?? 0,
+                    s["process"]?.GetValue<string>() ?? "",
+                    s["netnsName"]?.GetValue<string>() ?? ""),
+                _ => throw new FormatException($"{path}: \"subject\" is not an object"),
             },
         };
     }

@@ -94,7 +94,7 @@ public sealed class ConfigLoaderTests
         Assert.Equal(5, e.Line);
         Assert.Equal(21, e.Column); // the value of the key
         Assert.Equal(
-            "unknown key 'alow_users' (known keys: name, allow_users, allow_user, allow_groups, slaac_wait_seconds, dns); did you mean 'allow_users'?",
+            "unknown key 'alow_users' (known keys: name, allow_users, allow_user, allow_groups, slaac_wait_seconds, dns, segment); did you mean 'allow_users'?",
             e.Problem);
         Assert.StartsWith($"{File}:5:21: resources[0].alow_users: unknown key 'alow_users'", e.Message, StringComparison.Ordinal);
     }

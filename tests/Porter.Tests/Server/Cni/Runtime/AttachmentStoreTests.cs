@@ -81,6 +81,37 @@ public sealed class AttachmentStoreTests : IDisposable
         AssertJson(JsonNode.Parse("""{"uid":1000,"resource":"lan","netnsInode":4026532000,"complete":false,"configArgs":{"ips":["192.168.1.5/24"]}}"""), json["netPorter"]);
     }
 
+    [Theory]
+    [InlineData(SubjectKind.Process, 4242, "sleep", "")]
+    [InlineData(SubjectKind.Path, 0, "", "")]
+    [InlineData(SubjectKind.Netns, 0, "", "web")]
+    public void The_subject_of_an_attach_round_trips_and_a_record_without_one_is_a_containers(SubjectKind kind, int pid, string process, string name)
+    {
+        var entry = Entry() with { Facts = Entry().Facts with { Subject = new AttachmentSubject(kind, pid, process, name) } };
+        _cache.Write(entry);
+
+        Assert.Equal(entry.Facts.Subject, _cache.Read(Id())!.Facts.Subject);
+        Assert.Equal(kind != SubjectKind.Process, _cache.Read(Id())!.Facts.Subject.LivesWhileMounted);
+
+        _cache.Write(Entry());
+        Assert.Equal(AttachmentSubject.Container, _cache.Read(Id())!.Facts.Subject);
+        Assert.Null(JsonNode.Parse(File.ReadAllText(_cache.PathFor(Id())))!["netPorter"]!["subject"]);
+        Assert.False(AttachmentSubject.Container.LivesWhileMounted);
+    }
+
+    [Fact]
+    public void A_subject_of_an_unknown_kind_makes_the_record_unreadable()
+    {
+        _cache.Write(Entry());
+        var path = _cache.PathFor(Id());
+        var json = JsonNode.Parse(File.ReadAllText(path))!;
+        json["netPorter"]!["subject"] = new JsonObject { ["kind"] = "vm" };
+        File.WriteAllText(path, json.ToJsonString());
+
+        var e = Assert.Throws<FormatException>(() => _cache.Read(Id()));
+        Assert.Contains("\"subject.kind\" is not one of container, process, path, netns: 'vm'", e.Message);
+    }
+
     [Fact]
     public void An_incomplete_entry_stays_incomplete()
     {
