@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 
 namespace Porter.Server.Json;
 
@@ -201,6 +202,13 @@ public sealed class JsonSource : IDisposable
         }
         return offsets;
     }
+
+    /// <summary>
+    /// A mutable copy of an object read from this kind of file. The raw text keeps the comments the file may hold,
+    /// so it is parsed again with the same options; the copy (and what is written from it) holds none.
+    /// </summary>
+    public static JsonObject CopyObject(JsonElement element) =>
+        JsonNode.Parse(element.GetRawText(), documentOptions: DocumentOptions)!.AsObject();
 
     public static string Describe(JsonValueKind kind) => kind switch
     {

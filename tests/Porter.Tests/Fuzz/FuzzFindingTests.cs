@@ -65,6 +65,21 @@ public sealed class FuzzFindingTests
         Assert.Equal($"{ConfigFile}:2:2: duplicate key 'log' (first at line 1, column 2)", e.Message);
     }
 
+    // Finding 9: a comment inside a plugin object threw JsonReaderException when the plugin's raw text was parsed
+    // again to build the copy that is run and cached.
+    [Fact]
+    public void A_comment_inside_a_CNI_plugin_is_allowed_and_left_out_of_what_the_plugins_get()
+    {
+        var list = NetworkConfigLoader.ParseList(Input("cni-config", "comment-in-plugin.conflist"), CniFile, null, new CniLoadOptions("/var/lib/np/host-local"));
+
+        var plugin = list.MainPlugin.ToJsonObject();
+        Assert.Equal("eth0", (string?)plugin["master"]);
+        Assert.False(plugin.ContainsKey("mode"));
+        Assert.Equal("hosp-local", list.MainPlugin.IpamType);
+        Assert.DoesNotContain("//", System.Text.Encoding.UTF8.GetString(list.Bytes), StringComparison.Ordinal);
+        Assert.Equal("ipvlan.l3", NetworkConfigList.FromBytes(list.Bytes, "/var/lib/np/cache/x").Name);
+    }
+
     // Findings 3 and 4: a CNI result with a key given twice, or not UTF-8, threw ArgumentException or
     // InvalidOperationException from CniResult.Parse (CniRuntime then left the ADD without rollback); now FormatException,
     // which CniRuntime reports as the plugin's CniException and rolls back.

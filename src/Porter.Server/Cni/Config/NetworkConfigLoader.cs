@@ -165,7 +165,7 @@ public static class NetworkConfigLoader
             }
         }
         string? ipamType = null;
-        var normalized = JsonNode.Parse(node.Element.GetRawText())!.AsObject();
+        var normalized = JsonSource.CopyObject(node.Element);
         if (node.Get("ipam") is { } ipam)
         {
             ipam.RequireKind(JsonValueKind.Object);
