@@ -12,12 +12,14 @@ namespace Porter.Server.Attachments;
 /// in the way of a new setup, and for garbage collection. Everything that can be released is, the record is forgotten
 /// in any case (nothing may block a container's next start), and what could not be released is returned.
 /// </summary>
-public sealed class AttachmentReleaser(CniRuntime runtime, HostBridges bridges, ILogger<AttachmentReleaser> logger)
+public sealed class AttachmentReleaser(CniRuntime runtime, HostBridges bridges, LeaseStates leases, ILogger<AttachmentReleaser> logger)
 {
     /// <summary>Releases a recorded attachment as far as it goes and forgets it. Callers hold the attachment's key lock.</summary>
     public async Task<IReadOnlyList<string>> ForgetAsync(AttachmentRecord entry, string netnsPath, CniRuntimeOptions options, CancellationToken cancellationToken)
     {
         var held = entry.Facts.Hold;
+        // Whatever happens below, the record goes, and what status knew of its lease with it.
+        leases.Forget(entry.Id.Name);
         NetworkConfigList list;
         try
         {

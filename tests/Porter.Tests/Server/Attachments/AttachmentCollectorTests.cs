@@ -29,6 +29,7 @@ public sealed class AttachmentCollectorTests : IDisposable
     private readonly CniRuntime _runtime;
     private readonly CniRuntimeOptions _options;
     private readonly KeyedLocks _locks = new();
+    private readonly LeaseStates _leases = new();
     private readonly ManualClock _clock = new();
     private readonly CollectingLogger _log = new();
     private readonly AttachmentCollector _collector;
@@ -60,7 +61,7 @@ public sealed class AttachmentCollectorTests : IDisposable
         var executor = new PluginExecutor(NullLogger<PluginExecutor>.Instance);
         _runtime = new CniRuntime(executor, new VersionNegotiator(executor), new AttachmentStore(Path.Combine(state, "cni")), [], NullLogger<CniRuntime>.Instance);
         _options = new CniRuntimeOptions(_plugins, TimeSpan.FromSeconds(30), false);
-        var releaser = new AttachmentReleaser(_runtime, new HostBridges(state, _locks), NullLogger<AttachmentReleaser>.Instance);
+        var releaser = new AttachmentReleaser(_runtime, new HostBridges(state, _locks), _leases, NullLogger<AttachmentReleaser>.Instance);
         _collector = new AttachmentCollector(_runtime, releaser, _locks, [], new NetnsHolds(state), () => _options, _clock, _log);
         _list = NetworkConfigLoader.ParseList(Encoding.UTF8.GetBytes($$"""
             {"cniVersion":"1.0.0","name":"{{Network}}","plugins":[{"type":"gate"}]}
@@ -177,6 +178,17 @@ public sealed class AttachmentCollectorTests : IDisposable
         Assert.NotNull(b);
         Assert.True(b!.Complete);
         Assert.DoesNotContain(_log.Lines, l => l.Contains(Id("b"), StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_released_attachment_leaves_nothing_of_its_lease_state_behind()
+    {
+        WriteRecord("a", Facts(DeadInode, bootId: "00000000-0000-0000-0000-000000000000"));
+        _leases.Acquired(RecordOf("a").Name, "192.0.2.7/24", again: false);
+
+        Assert.Equal(1, await Within(_collector.CollectAsync(CancellationToken.None)));
+
+        Assert.StartsWith("unknown", _leases.Describe(RecordOf("a").Name), StringComparison.Ordinal);
     }
 
     [Fact]
