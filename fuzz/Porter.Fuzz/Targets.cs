@@ -256,6 +256,11 @@ public static class Targets
         var raw = CniResult.ReadObject(data);
         var result = CniResult.Parse(raw);
         var block = StatusBlockBuilder.Build(result, "eth0", PodmanSubnets);
+        foreach (var server in block.DnsServerIps)
+        {
+            Check(IPAddress.TryParse(server, out _), $"DNS server '{server}' is not an address");
+        }
+        CheckDomains(block.DnsSearchDomains);
         _ = block.ToByteArray();
         // The raw result is the next plugin's prevResult and is written to the cache.
         _ = raw.ToJsonString();

@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using System.Text;
 using Microsoft.Win32.SafeHandles;
 using Porter.Server.Native;
+using Porter.Server.Net;
 
 namespace Porter.Server.Dhcp;
 
@@ -151,7 +152,7 @@ public static class DhcpInform
                     break;
                 case 15:
                     domain = Encoding.ASCII.GetString(data).TrimEnd('\0');
-                    domain = IsDnsName(domain) ? domain : null;
+                    domain = DnsNames.IsValid(domain) ? domain : null;
                     break;
                 case 119:
                     search.AddRange(DecodeSearchList(data));
@@ -217,20 +218,11 @@ public static class DhcpInform
                 position = cursor;
             }
             var name = string.Join('.', labels);
-            if (labels.Count > 0 && IsDnsName(name))
+            if (labels.Count > 0 && DnsNames.IsValid(name))
             {
                 names.Add(name);
             }
         }
         return names;
     }
-
-    /// <summary>
-    /// Whether a name from the LAN may go into the container's resolv.conf ("search a b"): letters, digits, '-' and '_'
-    /// in dot-separated labels of 1-63 characters, 253 at most. Anyone on the LAN can answer a DHCPINFORM, and a name
-    /// with a space or a newline would add domains or whole lines of their choosing; such names are left out.
-    /// </summary>
-    public static bool IsDnsName(string name) =>
-        name.Length is > 0 and <= 253 &&
-        name.TrimEnd('.').Split('.').All(label => label.Length is > 0 and <= 63 && label.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_'));
 }

@@ -1,6 +1,7 @@
 using System.Net;
 using Porter.Protocol.V1;
 using Porter.Server.Cni.Types;
+using Porter.Server.Net;
 
 namespace Porter.Server.Netavark;
 
@@ -52,11 +53,12 @@ public static class StatusBlockBuilder
             }
         }
 
-        block.DnsServerIps.AddRange(result.Dns.Nameservers.Where(n => IPAddress.TryParse(n, out _)));
-        block.DnsSearchDomains.AddRange(result.Dns.Search);
-        if (!string.IsNullOrEmpty(result.Dns.Domain) && !block.DnsSearchDomains.Contains(result.Dns.Domain))
+        // netavark writes these into the container's resolv.conf: only addresses and DNS names get there.
+        block.DnsServerIps.AddRange(result.Dns.Nameservers.Where(n => IpAddresses.TryParse(n, out _)));
+        block.DnsSearchDomains.AddRange(result.Dns.Search.Where(DnsNames.IsValid));
+        if (result.Dns.Domain is { } domain && DnsNames.IsValid(domain) && !block.DnsSearchDomains.Contains(domain))
         {
-            block.DnsSearchDomains.Add(result.Dns.Domain);
+            block.DnsSearchDomains.Add(domain);
         }
         return block;
     }

@@ -5,6 +5,7 @@ using Porter.Server.Cni.Types;
 using Porter.Server.Configuration;
 using Porter.Server.Dhcp;
 using Porter.Server.Json;
+using Porter.Server.Net;
 using Xunit;
 
 namespace Porter.Tests.Fuzz;
@@ -160,5 +161,5 @@ public sealed class FuzzFindingTests
     [InlineData("a b", false)]
     [InlineData("a..b", false)]
     [InlineData("", false)]
-    public void IsDnsName(string name, bool expected) => Assert.Equal(expected, DhcpInform.IsDnsName(name));
+    public void IsDnsName(string name, bool expected) => Assert.Equal(expected, DnsNames.IsValid(name));
 }

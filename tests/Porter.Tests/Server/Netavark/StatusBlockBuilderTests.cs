@@ -119,6 +119,19 @@ public sealed class StatusBlockBuilderTests
     }
 
     [Fact]
+    public void Names_and_addresses_that_would_change_resolv_conf_beyond_themselves_are_left_out()
+    {
+        var result = Result("""
+            {"dns": {"nameservers": ["192.168.1.1", "fd00::1%eth0", "10.1"], "domain": "lan\nnameserver 203.0.113.9", "search": ["a.lan", "b c", ""]}}
+            """);
+
+        var block = StatusBlockBuilder.Build(result, "eth0");
+
+        Assert.Equal(["192.168.1.1"], block.DnsServerIps);
+        Assert.Equal(["a.lan"], block.DnsSearchDomains);
+    }
+
+    [Fact]
     public void The_domain_is_not_repeated_when_search_has_it()
     {
         var block = StatusBlockBuilder.Build(Result("""{"dns": {"domain": "lan", "search": ["lan", "corp"]}}"""), "eth0");
