@@ -18,7 +18,7 @@ public readonly record struct ConfigNode(JsonElement Element, string Path, JsonS
         {
             return null;
         }
-        return new ConfigNode(value, Path.Length == 0 ? key : $"{Path}.{key}", Source);
+        return new ConfigNode(value, JsonSource.ChildPath(Path, key), Source);
     }
 
     /// <summary>Refuses members nobody reads: a misspelt key in a security configuration must not pass silently.</summary>
@@ -31,8 +31,9 @@ public readonly record struct ConfigNode(JsonElement Element, string Path, JsonS
             {
                 continue;
             }
-            var child = Path.Length == 0 ? property.Name : $"{Path}.{property.Name}";
-            var suggestion = known.MinBy(k => Distance(k, property.Name));
+            var child = JsonSource.ChildPath(Path, property.Name);
+            // A suggestion only for names of a plausible length: the distance costs the product of both lengths.
+            var suggestion = property.Name.Length <= 64 ? known.MinBy(k => Distance(k, property.Name)) : null;
             var hint = suggestion is not null && Distance(suggestion, property.Name) <= 2 ? $"; did you mean '{suggestion}'?" : "";
             throw Source.Error(child, $"unknown key '{property.Name}' (known keys: {string.Join(", ", known)}){hint}");
         }

@@ -186,7 +186,7 @@ public sealed class JsonSource : IDisposable
                 }
                 else
                 {
-                    path = top.Path.Length == 0 ? pendingProperty! : $"{top.Path}.{pendingProperty}";
+                    path = ChildPath(top.Path, pendingProperty!);
                     stack.Push(top);
                 }
             }
@@ -209,6 +209,19 @@ public sealed class JsonSource : IDisposable
     /// </summary>
     public static JsonObject CopyObject(JsonElement element) =>
         JsonNode.Parse(element.GetRawText(), documentOptions: DocumentOptions)!.AsObject();
+
+    /// <summary>
+    /// The path of an object's member: "a.b", or a['x.y'] for a key that holds a dot, a bracket, a quote or a control
+    /// character, so that {"a.b": 1} and {"a": {"b": 2}} never share a path (and an error its position).
+    /// </summary>
+    public static string ChildPath(string parent, string key)
+    {
+        if (key.Length > 0 && !key.Any(c => c is '.' or '[' or ']' or '\'' or '"' || char.IsControl(c)))
+        {
+            return parent.Length == 0 ? key : $"{parent}.{key}";
+        }
+        return $"{parent}[{Quote(key.Replace("'", "\\'", StringComparison.Ordinal))}]";
+    }
 
     public static string Describe(JsonValueKind kind) => kind switch
     {

@@ -23,6 +23,20 @@ public sealed class JsonSourceTests
     }
 
     [Fact]
+    public void A_key_with_a_dot_has_a_path_of_its_own()
+    {
+        var json = "{\"a.b\": 1,\n \"a\": {\"b\": 2, \"c\": {\"x'y\": 3}}}";
+        using var source = JsonSource.Parse("f.json", Encoding.UTF8.GetBytes(json));
+
+        Assert.Equal((1, 9), source.PositionOf("['a.b']"));
+        Assert.Equal((2, 13), source.PositionOf("a.b"));
+        Assert.Equal((2, 29), source.PositionOf("a.c['x\\'y']"));
+        var node = new ConfigNode(source.Document.RootElement, "", source);
+        Assert.Equal("['a.b']", node.Get("a.b")!.Value.Path);
+        Assert.Equal("a.c['x\\'y']", node.Get("a")!.Value.Get("c")!.Value.Get("x'y")!.Value.Path);
+    }
+
+    [Fact]
     public void Error_carries_the_position_of_the_path()
     {
         using var source = JsonSource.Parse("/x/f.json", Encoding.UTF8.GetBytes("{\"k\": 1}"));
