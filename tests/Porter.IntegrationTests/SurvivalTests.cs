@@ -116,7 +116,9 @@ public sealed class SurvivalTests(LanWorld world)
     {
         using var workspace = Workspace.Create();
         workspace.CopyFrom(world.Workspace);
-        workspace.WriteConfig(File.ReadAllText(workspace.ConfigPath).Replace("\"state_dir\":", "\"gc_interval_seconds\": 1,\n  \"state_dir\":", StringComparison.Ordinal));
+        var config = File.ReadAllText(workspace.ConfigPath);
+        Assert.Contains("\"gc_interval_seconds\": 2,", config);
+        workspace.WriteConfig(config.Replace("\"gc_interval_seconds\": 2,", "\"gc_interval_seconds\": 1,", StringComparison.Ordinal));
         workspace.RuntimeDirOf(world.Alice);
         using var server = PorterServerProcess.Start(world.Lan, workspace);
         Wait.UntilAccepting(workspace.UserSocketOf(world.Alice), TimeSpan.FromSeconds(15), "alice's socket", () => server.Log);

@@ -62,7 +62,7 @@ public sealed class CniRuntime(
     {
         var version = await NegotiateVersionAsync(list, options, cancellationToken).ConfigureAwait(false);
         await PrepareAsync(list, cancellationToken).ConfigureAwait(false);
-        RequestTimings.Lap("version, prepare");
+        RequestTimings.Lap("version+prepare");
         var entry = new AttachmentRecord
         {
             Id = new RecordId(list.Name, rt.ContainerId, rt.IfName),
@@ -133,7 +133,7 @@ public sealed class CniRuntime(
         {
             version = await NegotiateVersionAsync(list, options, cancellationToken).ConfigureAwait(false);
             await PrepareAsync(list, cancellationToken).ConfigureAwait(false);
-            RequestTimings.Lap("version, prepare");
+            RequestTimings.Lap("version+prepare");
         }
         catch (CniException e) when (!strict)
         {
