@@ -130,7 +130,7 @@ internal sealed partial class Load(Stack stack, IReadOnlyList<TestUser> users, J
         return entry;
     }
 
-    private sealed record Run(int Cycles, double Seconds, List<double> Setup, List<double> Teardown, int Errors, List<string> ErrorSamples, long MaxRssKib);
+    private sealed record Run(int Cycles, double Seconds, List<double> Setup, List<double> Teardown, int Errors, List<string> ErrorSamples);
 
     /// <summary>Every given user runs its loops at once, each loop COUNT cycles of a container of its own.</summary>
     private Run Parallel(IReadOnlyList<(TestUser User, int Loops, int Count)> plan, string name)
@@ -151,8 +151,7 @@ internal sealed partial class Load(Stack stack, IReadOnlyList<TestUser> users, J
         var seconds = outputs.Max(o => o["end"]!.GetValue<double>()) - outputs.Min(o => o["start"]!.GetValue<double>());
         var setup = Ms("setup");
         return new Run(Ms("teardown").Count, seconds, setup, Ms("teardown"), outputs.Sum(o => o["errors"]!.GetValue<int>()),
-            outputs.SelectMany(o => o["error_samples"]!.AsArray().Select(e => e!.GetValue<string>())).ToList(),
-            outputs.Max(o => o["max_rss_kib"]!.GetValue<long>()));
+            outputs.SelectMany(o => o["error_samples"]!.AsArray().Select(e => e!.GetValue<string>())).ToList());
     }
 
     /// <summary>

@@ -136,7 +136,7 @@ try
     }
 
     report.AppendLine().AppendLine($"| memory | {string.Join(" | ", stacks.Select(s => s.Label))} |").AppendLine($"| --- |{string.Concat(stacks.Select(_ => " --- |"))}");
-    report.AppendLine($"| plugin peak RSS (largest of all runs) | {string.Join(" | ", stacks.Select(s => $"{new[] { info, create, cycle }.SelectMany(r => r[s.Label]).Max(o => o["max_rss_kib"]!.GetValue<long>()) / 1024.0:0.0} MiB"))} |");
+    report.AppendLine($"| plugin peak RSS (largest of `info`, `create`, `setup`, `teardown`; measured with time(1)) | {string.Join(" | ", stacks.Select(s => $"{new[] { info, create, cycle }.SelectMany(r => r[s.Label]).Max(o => o["max_rss_kib"]!.GetValue<long>()) / 1024.0:0.0} MiB"))} |");
     report.AppendLine($"| server RSS idle (2 s after start, before any call) | {string.Join(" | ", stacks.Select(s => $"{s.IdleRssKib / 1024.0:0.0} MiB"))} |");
     report.AppendLine($"| server RSS after the runs | {string.Join(" | ", stacks.Select(s => $"{Rss(s.Server.Pid) / 1024.0:0.0} MiB"))} |");
     report.AppendLine($"| server start until the first per-user socket accepts | {string.Join(" | ", stacks.Select(s => $"{s.StartupMs:0} ms"))} |");
