@@ -21,23 +21,34 @@ public sealed class RequestTimings
     /// <summary>NET_PORTER_TIMINGS=1 turns timings on whatever the configuration says.</summary>
     public static readonly bool ForcedByEnvironment = Environment.GetEnvironmentVariable("NET_PORTER_TIMINGS") == "1";
 
-    private readonly long _started = Stopwatch.GetTimestamp();
+    private readonly long _started;
     private readonly List<(string Phase, long Ticks)> _laps = [];
     private long _last;
 
-    private RequestTimings()
+    private RequestTimings(long started)
     {
-        _last = _started;
+        _started = started;
+        _last = started;
     }
 
-    /// <summary>Starts timing the current call (and everything it awaits); returns null, and costs nothing more, when off.</summary>
-    public static RequestTimings? Begin(bool enabled)
+    /// <summary>
+    /// Starts timing the current call (and everything it awaits); returns null, and costs nothing more, when off.
+    /// Given when its connection was accepted (the first call on a connection), the time from then until now is
+    /// the first phase, "connection": HTTP/2's preface and settings, the request's frames, routing, deserialising.
+    /// </summary>
+    public static RequestTimings? Begin(bool enabled, long connectionAcceptedAt = 0)
     {
         if (!enabled && !ForcedByEnvironment)
         {
             return null;
         }
-        var timings = new RequestTimings();
+        var now = Stopwatch.GetTimestamp();
+        var timings = new RequestTimings(connectionAcceptedAt is > 0 and var accepted && accepted <= now ? accepted : now);
+        if (timings._started != now)
+        {
+            timings._laps.Add(("connection", now - timings._started));
+            timings._last = now;
+        }
         CurrentCall.Value = timings;
         return timings;
     }

@@ -20,8 +20,8 @@ public sealed class CallerInterceptor(CallerResolver callers, UserLimits limits,
     public override async Task<TResponse> UnaryServerHandler<TRequest, TResponse>(TRequest request, ServerCallContext context,
         UnaryServerMethod<TRequest, TResponse> continuation)
     {
-        var timings = RequestTimings.Begin(store.Current.Config.Log.Timings);
         var peer = PeerOf(context);
+        var timings = RequestTimings.Begin(store.Current.Config.Log.Timings, peer.TakeAcceptedAt());
         if (!peer.TryAddReference())
         {
             throw RpcErrors.Of(StatusCode.Cancelled, "the connection closed before the call began");

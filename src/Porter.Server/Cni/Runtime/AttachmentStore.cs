@@ -83,7 +83,7 @@ public sealed class AttachmentStore
             File.Delete(temp);
             throw;
         }
-        RequestTimings.Lap("record write");
+        RequestTimings.Lap("record rename");
         if (durability == Durability.Durable)
         {
             SyncDirectory(ResultsDirectory);

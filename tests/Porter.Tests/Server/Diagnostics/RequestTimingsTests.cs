@@ -67,4 +67,21 @@ public sealed class RequestTimingsTests
         Assert.DoesNotContain(" b ", first, StringComparison.Ordinal);
         Assert.Contains(": b ", second, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task The_time_since_the_connection_was_accepted_is_the_first_phase()
+    {
+        var summary = await Task.Run(async () =>
+        {
+            var accepted = System.Diagnostics.Stopwatch.GetTimestamp();
+            await Task.Delay(20);
+            var timings = RequestTimings.Begin(enabled: true, connectionAcceptedAt: accepted)!;
+            RequestTimings.Lap("caller");
+            return timings.Summary();
+        });
+
+        var match = System.Text.RegularExpressions.Regex.Match(summary, @"^total (\d+\.\d\d) ms: connection (\d+\.\d\d), caller \d+\.\d\d$");
+        Assert.True(match.Success, summary);
+        Assert.True(double.Parse(match.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture) >= 15, summary);
+    }
 }
