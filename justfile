@@ -12,12 +12,16 @@ default:
 deps:
     scripts/install-deps.sh
 
-# Publish the AOT plugin to out/net-porter and the server to out/server/net-porter-server
+# Publish the AOT plugin to out/net-porter and the AOT server to out/server (net-porter-server + libMonoPosixHelper.so: its complete install directory)
 publish:
     dotnet publish src/Porter.Plugin -c Release -r {{rid}} -o out/.plugin -nologo -v quiet
     install -m 0755 out/.plugin/net-porter out/net-porter
     rm -rf out/.plugin
-    dotnet publish src/Porter.Server -c Release -r {{rid}} --self-contained -o out/server -nologo -v quiet
+    dotnet publish src/Porter.Server -c Release -r {{rid}} -o out/.server -nologo -v quiet
+    rm -rf out/server && mkdir -p out/server
+    install -m 0755 out/.server/net-porter-server out/server/net-porter-server
+    install -m 0644 out/.server/libMonoPosixHelper.so out/server/libMonoPosixHelper.so
+    rm -rf out/.server
 
 # The end-to-end demo: server + rootless-style caller in scratch namespaces, cleaned up afterwards (root)
 demo: deps publish

@@ -16,10 +16,11 @@ packages=(
   python3-grpcio               # a real gRPC client for the interop test
   python3-protobuf
   systemd                      # systemd-socket-activate, systemd-analyze
-  clang zlib1g-dev             # Native AOT linker for the plugin
+  clang zlib1g-dev             # Native AOT linker for the plugin and the server
   debootstrap                  # the Debian 13 root of the podman suite (scripts/e2e/build-root.sh)
   netavark                     # Debian 12's netavark: the bench's rootful macvlan comparison (cannot load plugins)
   afl++                        # afl-fuzz for fuzz/fuzz.sh (just fuzz, and the short run in just test)
+  time                         # /usr/bin/time: the bench reads the plugin's peak RSS from it
 )
 
 if [ "$(id -u)" -ne 0 ]; then

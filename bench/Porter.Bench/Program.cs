@@ -27,8 +27,9 @@ try
 {
     var lan = Keep(ScratchLan.Create());
     var group = Keep(TestGroup.Create("bench"));
-    var user = Keep(TestUser.Create("bench", group));
-    var stacks = new List<Stack> { Stack.Start("now", null, null, lan, group, user, made) };
+    // Four users: the first makes every single-caller measurement; all four load the server in the concurrency runs.
+    var users = Enumerable.Range(0, 4).Select(_ => Keep(TestUser.Create("bench", group))).ToList();
+    var stacks = new List<Stack> { Stack.Start("now", null, null, lan, group, users, made) };
     if (baselineDir is not null)
     {
         var plugin = Path.Combine(baselineDir, "net-porter");
@@ -37,7 +38,7 @@ try
         {
             throw new InvalidOperationException($"--baseline {baselineDir} must hold net-porter and server/net-porter-server (as `just publish` leaves out/)");
         }
-        stacks.Insert(0, Stack.Start("baseline", plugin, server, lan, group, user, made));
+        stacks.Insert(0, Stack.Start("baseline", plugin, server, lan, group, users, made));
     }
     Keep(DnsmasqServer.Start(lan, stacks[^1].Workspace.Root));
 
@@ -135,10 +136,21 @@ try
     }
 
     report.AppendLine().AppendLine($"| memory | {string.Join(" | ", stacks.Select(s => s.Label))} |").AppendLine($"| --- |{string.Concat(stacks.Select(_ => " --- |"))}");
-    report.AppendLine($"| plugin peak RSS (largest of all runs) | {string.Join(" | ", stacks.Select(s => $"{new[] { info, create, cycle }.SelectMany(r => r[s.Label]).Max(o => o["max_rss_kib"]!.GetValue<long>()) / 1024.0:0.0} MiB"))} |");
+    report.AppendLine($"| plugin peak RSS (largest of `info`, `create`, `setup`, `teardown`; measured with time(1)) | {string.Join(" | ", stacks.Select(s => $"{new[] { info, create, cycle }.SelectMany(r => r[s.Label]).Max(o => o["max_rss_kib"]!.GetValue<long>()) / 1024.0:0.0} MiB"))} |");
+    report.AppendLine($"| server RSS idle (2 s after start, before any call) | {string.Join(" | ", stacks.Select(s => $"{s.IdleRssKib / 1024.0:0.0} MiB"))} |");
     report.AppendLine($"| server RSS after the runs | {string.Join(" | ", stacks.Select(s => $"{Rss(s.Server.Pid) / 1024.0:0.0} MiB"))} |");
     report.AppendLine($"| server start until the first per-user socket accepts | {string.Join(" | ", stacks.Select(s => $"{s.StartupMs:0} ms"))} |");
     report.AppendLine($"| plugin binary size | {string.Join(" | ", stacks.Select(s => $"{new FileInfo(s.Workspace.PluginPath).Length / 1048576.0:0.0} MiB"))} |");
+    report.AppendLine($"| server installed size (its directory) | {string.Join(" | ", stacks.Select(s => $"{Load.InstalledMiB(s.ServerBinary):0.0} MiB"))} |");
+
+    // 5-7. Where a cycle's time goes, the server under parallel load, and a soak (current build only).
+    var now = stacks[^1];
+    var exec = NetavarkJson.Exec(network, now.ContainerId, "bench");
+    report.AppendLine().Append(Load.Breakdown(now, exec, Math.Max(10, iterations / 2), StartOf(now.Label)));
+    var load = new Load(now, users, network, made);
+    var singleSetup = Percentile(rows[2].Samples[now.Label].Order().ToArray(), 0.5);
+    report.AppendLine().Append(load.Concurrency([1, 4, 16, 64], singleSetup, Path.Combine(Artifacts.RepoRoot, "bench", "concurrency.svg")));
+    report.AppendLine().Append(load.Soak(users.Take(2).ToList(), loopsPerUser: 8, segments: [16, 16, 16, 15]));
     Console.WriteLine(report);
     if (args.Contains("--server-log"))
     {
@@ -261,37 +273,58 @@ internal sealed class Cleanup(Action action) : IDisposable
 
 /// <summary>One build under test: its own workspace, server, caller and container namespaces on the shared scratch LAN.</summary>
 internal sealed record Stack(string Label, Workspace Workspace, PorterServerProcess Server, RootlessCaller Caller, string Driver,
-    string Netns, string DhcpNetns, string ContainerId, double StartupMs)
+    string Netns, string DhcpNetns, string ContainerId, double StartupMs, long IdleRssKib, string ServerBinary, ScratchLan Lan, Func<bool, string> ConfigFor)
 {
-    public static Stack Start(string label, string? plugin, string? server, ScratchLan lan, TestGroup group, TestUser user, Disposables made)
+    /// <summary>
+    /// The server's configuration. Limits: 16 calls per user at once (the default 8 would refuse the concurrency run's
+    /// 16 parallel setups per user with RESOURCE_EXHAUSTED, as it should); garbage collection every 5 s, so that it
+    /// runs during the loads as it would on a busy host.
+    /// </summary>
+    public static string Config(Workspace workspace, TestGroup group, IReadOnlyList<TestUser> users, bool timings)
     {
-        var workspace = made.Keep(Workspace.Create(plugin));
-        workspace.WriteConfig($$"""
+        var allowed = string.Join(", ", users.Select(u => $"\"{u.Name}\""));
+        return $$"""
             {
               "domain_socket": { "path": "{{workspace.SocketPath}}", "group": "{{group.Name}}" },
-              "resources": [{ "name": "lan", "allow_users": ["{{user.Name}}"] }, { "name": "lan-dhcp", "allow_users": ["{{user.Name}}"] }],
+              "resources": [{ "name": "lan", "allow_users": [{{allowed}}] }, { "name": "lan-dhcp", "allow_users": [{{allowed}}] }],
               "state_dir": "{{workspace.StateDir}}",
               "user_sockets": { "runtime_dir": "{{workspace.UserRuntimeRoot}}" },
-              "log": { "level": "warning" }
+              "limits": { "concurrent_requests_per_user": 16 },
+              "gc_interval_seconds": 5,
+              "log": { "level": "warning"{{(timings ? ", \"timings\": true" : "")}} }
             }
-            """);
+            """;
+    }
+
+    public static Stack Start(string label, string? plugin, string? server, ScratchLan lan, TestGroup group, IReadOnlyList<TestUser> users, Disposables made)
+    {
+        var user = users[0];
+        var workspace = made.Keep(Workspace.Create(plugin));
+        workspace.WriteConfig(Config(workspace, group, users, timings: false));
+        // 140 addresses: the 64 parallel setups of the concurrency run all hold one at once.
         workspace.WriteCni("lan.conflist", $$"""
             { "cniVersion": "1.0.0", "name": "lan", "plugins": [{ "type": "macvlan", "master": "{{ScratchLan.Uplink}}",
-              "ipam": { "type": "host-local", "ranges": [[{ "subnet": "{{ScratchLan.Subnet}}", "rangeStart": "192.168.77.100", "rangeEnd": "192.168.77.149" }]] } }] }
+              "ipam": { "type": "host-local", "ranges": [[{ "subnet": "{{ScratchLan.Subnet}}", "rangeStart": "192.168.77.10", "rangeEnd": "192.168.77.149" }]] } }] }
             """);
         workspace.WriteCni("lan-dhcp.conflist", $$"""
             { "cniVersion": "1.0.0", "name": "lan-dhcp", "plugins": [{ "type": "macvlan", "master": "{{ScratchLan.Uplink}}", "ipam": { "type": "dhcp" } }] }
             """);
-        workspace.RuntimeDirOf(user);
+        foreach (var u in users)
+        {
+            workspace.RuntimeDirOf(u);
+        }
         var clock = Stopwatch.StartNew();
         var process = made.Keep(PorterServerProcess.Start(lan, workspace, serverBinary: server));
         Wait.UntilAccepting(workspace.UserSocketOf(user), TimeSpan.FromSeconds(30), "the user's socket");
         var startup = clock.Elapsed.TotalMilliseconds;
+        Thread.Sleep(2000);
+        var idleRss = Load.Rss(process.Pid);
         var driver = Path.Combine(workspace.Root, "driver.py");
         File.Copy(Path.Combine(Artifacts.RepoRoot, "bench", "driver.py"), driver);
         File.SetUnixFileMode(driver, (UnixFileMode)Convert.ToInt32("644", 8));
         var caller = made.Keep(RootlessCaller.Start(user, workspace));
-        return new Stack(label, workspace, process, caller, driver, caller.CreateContainerNetns(), caller.CreateContainerNetns(), NetavarkJson.NewContainerId(), startup);
+        return new Stack(label, workspace, process, caller, driver, caller.CreateContainerNetns(), caller.CreateContainerNetns(), NetavarkJson.NewContainerId(),
+            startup, idleRss, server ?? Artifacts.ServerBinary, lan, timings => Config(workspace, group, users, timings));
     }
 
     public JsonObject Drive(string verb, string? netns, string stdin, int count)

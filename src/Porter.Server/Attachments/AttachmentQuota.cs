@@ -35,10 +35,7 @@ public sealed class AttachmentQuota(CniRuntime runtime, UserLimits limits)
         }
         lock (starting)
         {
-            var held = runtime.Attachments.List().Records
-                .Where(e => e.Facts.Uid == caller.Uid)
-                .Select(e => e.Id.Name)
-                .ToHashSet(StringComparer.Ordinal);
+            var held = runtime.Attachments.NamesOf(caller.Uid);
             held.UnionWith(starting);
             if (!held.Contains(name) && held.Count >= limits.AttachmentsPerUser)
             {

@@ -8,6 +8,7 @@ using Porter.Server.Cni.Invocation;
 using Porter.Server.Cni.Runtime;
 using Porter.Server.Cni.Types;
 using Porter.Server.Configuration;
+using Porter.Server.Diagnostics;
 using Porter.Server.Drivers;
 using Porter.Server.Identity;
 using Porter.Server.Json;
@@ -45,7 +46,9 @@ public sealed class AttachmentService(
         var kind = NetworkKind.Of(network, resource.Segment);
         var plan = AttachmentPlan.For(network, kind, request, call.Caller.Uid);
         RequestAccess.CheckStaticAddresses(request, decision, call.Caller, resource.Name);
+        RequestTimings.Lap("authorize");
         using var netns = OpenNetns(call.Peer, request.NetnsPath);
+        RequestTimings.Lap("netns");
         return await AttachOpenedAsync(new AttachOrder(snapshot, resource, network, kind, plan, request, AttachmentSubject.Container), netns, call)
             .ConfigureAwait(false);
     }
@@ -119,11 +122,14 @@ public sealed class AttachmentService(
         var cni = CniRuntimeOptions.From(order.Snapshot.Config);
         var key = new AttachmentKey(call.Caller.Uid, resource.Name, request.ContainerId, request.InterfaceName);
         using var keyLock = await locks.AcquireAsync(key.LockKey, call.Aborted).ConfigureAwait(false);
+        RequestTimings.Lap("lock");
 
         // From here on the client's cancellation no longer stops the work: an ADD is finished or undone, never left half-made.
         var stopping = lifetime.ApplicationStopping;
         await ReleaseLeftoverAsync(key, netns, cni, stopping).ConfigureAwait(false);
+        RequestTimings.Lap("leftover check");
         using var claim = quota.Claim(call.Caller, key);
+        RequestTimings.Lap("quota");
 
         // Attachments on one host bridge take turns, so that a bridge is never removed while a container joins it.
         var bridge = kind.Interface.HostBridge;
@@ -131,6 +137,7 @@ public sealed class AttachmentService(
         if (bridge is not null)
         {
             await bridges.NoteBeforeAddAsync(bridge).ConfigureAwait(false);
+            RequestTimings.Lap("bridge lock");
         }
 
         // Held at a path of our own from before the ADD until the attachment is released: a crash mid-ADD leaves
@@ -138,6 +145,7 @@ public sealed class AttachmentService(
         // from inside; and while it is held no other namespace can get its inode, so the inode recorded below names
         // this namespace and no later one (the kernel reuses the inodes of freed namespaces).
         var held = holds.Hold(netns, key.Record.Name);
+        RequestTimings.Lap("hold");
         var rt = new RuntimeConf
         {
             ContainerId = key.ScopedContainerId,
@@ -156,6 +164,7 @@ public sealed class AttachmentService(
             {
                 // Every time, not only when the bridge is new: the seal must hold for as long as anyone is attached.
                 await SegmentSeal.SealAsync(bridge).ConfigureAwait(false);
+                RequestTimings.Lap("segment seal");
             }
         }
         catch (Exception e) when (e is CniException or IOException)
@@ -175,6 +184,7 @@ public sealed class AttachmentService(
         var subnets = request.Network?.Subnets.Select(n => (n.Subnet, n.Gateway)).ToList();
         var status = StatusBlockBuilder.Build(result, key.IfName, subnets);
         await enricher.EnrichAsync(status, resource, network, kind, netns, key, stopping).ConfigureAwait(false);
+        RequestTimings.Lap("status block");
         var addresses = string.Join(", ", status.Interfaces.SelectMany(i => i.Value.Subnets.Select(s => s.Ipnet)));
         if (kind.Ipam.KeepsLease)
         {
@@ -274,6 +284,7 @@ public sealed class AttachmentService(
     {
         var cni = CniRuntimeOptions.From(store.Current.Config);
         using var keyLock = await locks.AcquireAsync(key.LockKey, call.Aborted).ConfigureAwait(false);
+        RequestTimings.Lap("lock");
 
         // Only the caller's own attachments are found: the record's name carries their uid. No grant is needed to
         // detach, so a revoked grant or a removed resource never strands an attachment.
@@ -288,8 +299,10 @@ public sealed class AttachmentService(
             return;
         }
 
+        RequestTimings.Lap("record read");
         var netns = open(entry);
         var netnsPath = AttachmentReleaser.DelNamespace(entry, netns);
+        RequestTimings.Lap("netns");
         var stopping = lifetime.ApplicationStopping;
         Exception? failure = null;
         try
@@ -297,9 +310,12 @@ public sealed class AttachmentService(
             var list = entry.ConfigList();
             var bridge = NetworkKind.Of(list).Interface.HostBridge;
             using var bridgeLock = bridge is null ? null : await bridges.LockAsync(bridge, stopping).ConfigureAwait(false);
+            RequestTimings.Lap("bridge lock");
             await runtime.DelNetworkListAsync(list, entry.ToRuntimeConf(netnsPath), cni, stopping).ConfigureAwait(false);
             NetnsHolds.Release(entry.Facts.Hold);
+            RequestTimings.Lap("hold release");
             await releaser.RemoveBridgeIfUnusedAsync(bridge).ConfigureAwait(false);
+            RequestTimings.Lap("bridge removal");
         }
         catch (Exception e) when (e is CniException or IOException or ConfigException)
         {

@@ -58,7 +58,7 @@ public static class PortMappings
                     {
                         entry["hostIP"] = m.HostIp;
                     }
-                    result.Add(entry);
+                    result.Add((JsonNode)entry);
                 }
             }
         }

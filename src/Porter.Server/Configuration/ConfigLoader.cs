@@ -262,7 +262,7 @@ public static class ConfigLoader
         {
             return new LogConfig(LogLevel.Information, false);
         }
-        log.OnlyKeys("level", "dump_env");
+        log.OnlyKeys("level", "dump_env", "timings");
         var level = LogLevel.Information;
         if (log.Get("level") is { } levelNode)
         {
@@ -282,7 +282,7 @@ public static class ConfigLoader
             dump.OnlyKeys("enabled");
             dumpEnv = dump.OptionalBool("enabled") ?? false;
         }
-        return new LogConfig(level, dumpEnv);
+        return new LogConfig(level, dumpEnv, log.OptionalBool("timings") ?? false);
     }
 
     private static string? ReadDirectory(ConfigNode? node, string configDir)

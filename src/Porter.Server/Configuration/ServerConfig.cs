@@ -73,7 +73,8 @@ public sealed record Principal(string? Name, uint? Id)
     public override string ToString() => Name ?? Id!.Value.ToString(System.Globalization.CultureInfo.InvariantCulture);
 }
 
-public sealed record LogConfig(LogLevel Level, bool DumpEnv);
+/// <summary>Logging: the level, every plugin call's environment (dump_env), and a phase-timing line per call (timings).</summary>
+public sealed record LogConfig(LogLevel Level, bool DumpEnv, bool Timings = false);
 
 /// <summary>
 /// Per-user sockets: rootless netavark runs the plugin where only /run/user/UID of the host's /run is visible, so

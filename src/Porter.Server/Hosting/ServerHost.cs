@@ -166,6 +166,8 @@ public static class ServerHost
         // Kestrel, hosting and grpc-dotnet chatter only when debugging (the call log says what each call did).
         logging.AddFilter("Microsoft", level <= LogLevel.Debug ? level : LogLevel.Warning);
         logging.AddFilter("Grpc", level <= LogLevel.Debug ? level : LogLevel.Warning);
+        // Timings are only logged when asked for (log.timings), so they show whatever the level.
+        logging.AddFilter(Diagnostics.RequestTimings.LogCategory, LogLevel.Information);
     }
 
     /// <summary>The state directory holds IPAM allocations and every attachment: root-only, and refused if anyone else owns it.</summary>

@@ -8,9 +8,10 @@ namespace Porter.Server.Identity;
 /// a pidfd that keeps "pid N" meaning this very process for as long as we hold it. The connection holds one
 /// reference and every call on it another, so the pidfd outlives a connection that closes while a call still works.
 /// </summary>
-public sealed class PeerProcess(PeerCredentials credentials, SafeFileHandle? pidfd) : IDisposable
+public sealed class PeerProcess(PeerCredentials credentials, SafeFileHandle? pidfd, long acceptedAt = 0) : IDisposable
 {
     private int _references = 1;
+    private long _acceptedAt = acceptedAt;
 
     public PeerCredentials Credentials { get; } = credentials;
     public SafeFileHandle? Pidfd { get; } = pidfd;
@@ -54,6 +55,9 @@ public sealed class PeerProcess(PeerCredentials credentials, SafeFileHandle? pid
             Pidfd?.Dispose();
         }
     }
+
+    /// <summary>When the connection was accepted (Stopwatch ticks), for the first call on it only; 0 after that, or if unknown.</summary>
+    public long TakeAcceptedAt() => Interlocked.Exchange(ref _acceptedAt, 0);
 
     /// <summary>The connection's own reference.</summary>
     public void Dispose() => Release();

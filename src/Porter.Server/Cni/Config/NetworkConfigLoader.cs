@@ -110,7 +110,7 @@ public static class NetworkConfigLoader
         {
             var (plugin, normalized) = ParsePlugin(pluginNode, options);
             parsedPlugins.Add(plugin);
-            normalizedPlugins.Add(normalized);
+            normalizedPlugins.Add((JsonNode)normalized);
         }
 
         var list = new JsonObject

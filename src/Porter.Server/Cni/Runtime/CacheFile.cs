@@ -20,7 +20,7 @@ internal static class CacheFile
         var args = new JsonArray();
         foreach (var (k, v) in record.CniArgs)
         {
-            args.Add(new JsonArray(k, v));
+            args.Add((JsonNode)new JsonArray(k, v));
         }
         var netPorter = FactsToJson(record.Facts);
         netPorter["complete"] = record.Complete;

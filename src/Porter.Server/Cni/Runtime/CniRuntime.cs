@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging;
 using Porter.Server.Cni.Config;
 using Porter.Server.Cni.Invocation;
 using Porter.Server.Cni.Types;
+using Porter.Server.Diagnostics;
 
 namespace Porter.Server.Cni.Runtime;
 
@@ -61,6 +62,7 @@ public sealed class CniRuntime(
     {
         var version = await NegotiateVersionAsync(list, options, cancellationToken).ConfigureAwait(false);
         await PrepareAsync(list, cancellationToken).ConfigureAwait(false);
+        RequestTimings.Lap("version+prepare");
         var entry = new AttachmentRecord
         {
             Id = new RecordId(list.Name, rt.ContainerId, rt.IfName),
@@ -72,7 +74,10 @@ public sealed class CniRuntime(
             Facts = facts,
             Complete = false,
         };
-        store.Write(entry);
+        // Durable before any plugin runs: what a plugin leaves on disk (host-local's allocations) must never outlive
+        // a machine crash without a record to release it. The later writes only replace it (fsync of the file, not the
+        // directory): after a crash the name holds one of the versions, and any of them releases everything.
+        store.Write(entry, Durability.Durable);
 
         JsonObject? previous = null;
         for (var i = 0; i < list.Plugins.Length; i++)
@@ -82,10 +87,23 @@ public sealed class CniRuntime(
             var output = await InvokeAsync(plugin.Type, "ADD", rt, stdin, options, cancellationToken).ConfigureAwait(false);
             previous = ParseResultObject(plugin, output);
             entry = entry with { Result = previous };
-            store.Write(entry);
+            if (i < list.Plugins.Length - 1)
+            {
+                store.Write(entry, Durability.Replace);
+            }
         }
-        var result = ParseResult(list.Plugins[^1], previous!);
-        store.Write(entry with { Complete = true });
+        // The last plugin's result and the completion in one write.
+        CniResult result;
+        try
+        {
+            result = ParseResult(list.Plugins[^1], previous!);
+        }
+        catch (CniException)
+        {
+            store.Write(entry, Durability.Replace); // incomplete, with the result the rollback's DEL needs
+            throw;
+        }
+        store.Write(entry with { Complete = true }, Durability.Replace);
         return result;
     }
 
@@ -115,6 +133,7 @@ public sealed class CniRuntime(
         {
             version = await NegotiateVersionAsync(list, options, cancellationToken).ConfigureAwait(false);
             await PrepareAsync(list, cancellationToken).ConfigureAwait(false);
+            RequestTimings.Lap("version+prepare");
         }
         catch (CniException e) when (!strict)
         {
@@ -240,7 +259,10 @@ public sealed class CniRuntime(
                 string.Join(' ', environment.Select(kv => $"{kv.Key}={kv.Value}")), Encoding.UTF8.GetString(stdin));
         }
         var invocation = new PluginInvocation(type, LocatePlugin(type, settings), command, environment, stdin, settings.PluginTimeout);
-        return await executor.ExecAsync(invocation, cancellationToken).ConfigureAwait(false);
+        RequestTimings.Lap("plugin input");
+        var output = await executor.ExecAsync(invocation, cancellationToken).ConfigureAwait(false);
+        RequestTimings.Lap(static p => $"{p.Type} {p.Command}", (Type: type, Command: command));
+        return output;
     }
 
     private static JsonObject ParseResultObject(PluginConfig plugin, byte[] output)

@@ -50,7 +50,7 @@ internal sealed class HubListener(SocketHub hub, SocketConnectionContextFactory 
         var uid = accepted.Peer.Uid;
         // The peer as the kernel reported it at accept, with a pidfd that pins that very process, for every call on
         // this connection (CallerInterceptor reads it); both go when the connection closes.
-        var peer = new PeerProcess(accepted.Peer, PeerCredentials.TryOpenPidfd(accepted.Socket));
+        var peer = new PeerProcess(accepted.Peer, PeerCredentials.TryOpenPidfd(accepted.Socket), accepted.AcceptedAt);
         context.Items[typeof(PeerProcess)] = peer;
         context.ConnectionClosed.Register(() =>
         {

@@ -7,7 +7,8 @@ using Porter.Server.Limits;
 namespace Porter.Server.Hosting.Transport;
 
 /// <summary>An accepted connection, with the peer the kernel reported for it.</summary>
-public sealed record AcceptedConnection(Socket Socket, PeerCredentials Peer, string Listener);
+/// <summary>A connection as accepted: its socket, the peer the kernel reported, the listener, and when (Stopwatch ticks).</summary>
+public sealed record AcceptedConnection(Socket Socket, PeerCredentials Peer, string Listener, long AcceptedAt = 0);
 
 /// <summary>
 /// All listening sockets — the main one and the per-user ones, which come and go while the server runs — merged
@@ -110,6 +111,7 @@ public sealed class SocketHub(UserLimits limits, ILogger<SocketHub> logger) : IA
                 continue;
             }
 
+            var acceptedAt = System.Diagnostics.Stopwatch.GetTimestamp();
             PeerCredentials peer;
             try
             {
@@ -128,7 +130,7 @@ public sealed class SocketHub(UserLimits limits, ILogger<SocketHub> logger) : IA
             }
             try
             {
-                await _accepted.Writer.WriteAsync(new AcceptedConnection(socket, peer, listener.Description), token).ConfigureAwait(false);
+                await _accepted.Writer.WriteAsync(new AcceptedConnection(socket, peer, listener.Description, acceptedAt), token).ConfigureAwait(false);
             }
             catch (Exception e) when (e is OperationCanceledException or ChannelClosedException)
             {

@@ -316,6 +316,14 @@ public sealed class ConfigLoaderTests
     }
 
     [Fact]
+    public void Timings_are_off_unless_log_timings_is_true()
+    {
+        Assert.False(Parse("""{"log": {"level": "info"}}""").Log.Timings);
+        Assert.True(Parse("""{"log": {"timings": true}}""").Log.Timings);
+        Assert.False(Parse("""{"log": {"timings": false}}""").Log.Timings);
+    }
+
+    [Fact]
     public void An_unknown_log_level_is_refused()
     {
         var e = Fails("""{"log": {"level": "Verbose"}}""");

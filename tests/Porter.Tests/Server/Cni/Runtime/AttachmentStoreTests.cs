@@ -334,4 +334,39 @@ public sealed class AttachmentStoreTests : IDisposable
         Assert.Null(_cache.ReadOrSetAside(Id(), out var none));
         Assert.Null(none);
     }
+
+    [Fact]
+    public void NamesOf_is_built_from_the_directory_and_follows_writes_deletes_and_set_asides()
+    {
+        _cache.Write(Entry("1000-a") with { Facts = new AttachmentFacts { Uid = 1000 } });
+        _cache.Write(Entry("1001-b") with { Id = Id("1001-b"), Facts = new AttachmentFacts { Uid = 1001 } });
+        File.WriteAllText(_cache.PathFor(Id("1000-broken")), "not json");
+        // A fresh store (a restarted server) builds its index from the files.
+        var store = new AttachmentStore(_dir.Path);
+
+        Assert.Equal(["lan-1000-a-eth0"], store.NamesOf(1000).Order(StringComparer.Ordinal));
+        Assert.Equal(["lan-1001-b-eth0"], store.NamesOf(1001).Order(StringComparer.Ordinal));
+
+        store.Write(Entry("1000-c") with { Id = Id("1000-c"), Complete = false, Facts = new AttachmentFacts { Uid = 1000 } }, Durability.Replace);
+        Assert.Equal(["lan-1000-a-eth0", "lan-1000-c-eth0"], store.NamesOf(1000).Order(StringComparer.Ordinal));
+
+        store.Delete(Id("1000-a"));
+        store.Delete(Id("1000-never"));
+        Assert.Equal(["lan-1000-c-eth0"], store.NamesOf(1000).Order(StringComparer.Ordinal));
+
+        File.WriteAllText(store.PathFor(Id("1000-c")), "broken since");
+        Assert.Null(store.ReadOrSetAside(Id("1000-c"), out _));
+        Assert.Empty(store.NamesOf(1000));
+        Assert.Empty(store.NamesOf(4242));
+    }
+
+    [Fact]
+    public void A_replacing_write_leaves_the_same_record_as_a_durable_one()
+    {
+        _cache.Write(Entry(complete: false), Durability.Durable);
+        _cache.Write(Entry(complete: true), Durability.Replace);
+
+        Assert.True(_cache.Read(Id())!.Complete);
+        Assert.Equal([_cache.PathFor(Id())], Directory.GetFiles(_cache.ResultsDirectory));
+    }
 }
