@@ -298,7 +298,7 @@ public sealed class AttachmentService(
             var bridge = NetworkKind.Of(list).Interface.HostBridge;
             using var bridgeLock = bridge is null ? null : await bridges.LockAsync(bridge, stopping).ConfigureAwait(false);
             await runtime.DelNetworkListAsync(list, entry.ToRuntimeConf(netnsPath), cni, stopping).ConfigureAwait(false);
-            NetnsHolds.Release(entry.Facts.Hold);
+            holds.Release(entry.Facts.Hold);
             await releaser.RemoveBridgeIfUnusedAsync(bridge).ConfigureAwait(false);
         }
         catch (Exception e) when (e is CniException or IOException or ConfigException)
