@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Json.Nodes;
 using Porter.Testbed;
 using Porter.Testbed.Systemd;
 using Xunit;
@@ -118,6 +119,17 @@ public sealed class InstalledSystem : IDisposable
         // unshare has made the namespace once the process is sleep.
         Wait.Until(() => System.Run("cat", $"/proc/{pid}/comm").Stdout.Trim() == "sleep", TimeSpan.FromSeconds(10), $"process {pid} in its own namespace");
         return pid;
+    }
+
+    /// <summary>The user's attachments as `net-porter status --json` lists them.</summary>
+    public IReadOnlyList<JsonNode> Attachments(string user)
+    {
+        var status = System.As(user, $"{Plugin} status --json");
+        if (status.ExitCode != 0)
+        {
+            throw new TestbedException($"net-porter status as {user} failed: {status}");
+        }
+        return [.. JsonNode.Parse(status.Stdout)!["attachments"]!.AsArray().Select(a => a!)];
     }
 
     /// <summary>`ip` inside the network namespace of a process of the system.</summary>

@@ -57,7 +57,9 @@ public sealed class BootedSystem : IDisposable
             {
                 System.IO.Directory.CreateDirectory(Path.Combine(work, dir));
             }
-            // unshare execs sh, sh execs systemd-nspawn: the process started here is systemd-nspawn itself.
+            // unshare execs sh, sh execs systemd-nspawn: the process started here is systemd-nspawn itself. The
+            // container keeps CAP_NET_ADMIN (nspawn drops it unless the network is private, and a namespace path does
+            // not count).
             var script = "set -e; mount -t overlay overlay -o \"lowerdir=$1,upperdir=$2/upper,workdir=$2/work\" \"$2/merged\"; " +
                 "exec systemd-nspawn -D \"$2/merged\" --boot --register=no --keep-unit --console=passive " +
                 "--network-namespace-path=\"$3\" --capability=CAP_NET_ADMIN --bind-ro=\"$4:/packages\"";
@@ -82,10 +84,14 @@ public sealed class BootedSystem : IDisposable
             {
                 throw new TestbedException($"systemd-nspawn exited ({nspawn.ExitCode}): {system.Console}");
             }
-            var running = system.Run(["systemctl", "is-system-running", "--wait"], timeout: TimeSpan.FromSeconds(90));
-            if (running.Stdout.Trim() != "running")
+            // systemctl answers only once the system's bus is up; until then it fails at once.
+            ShellResult? running = null;
+            Wait.Until(() => (running = system.Run(["systemctl", "is-system-running", "--wait"], timeout: TimeSpan.FromSeconds(90))).Stdout.Trim() is "running" or "degraded"
+                    || nspawn.HasExited,
+                TimeSpan.FromSeconds(90), "the booted system to finish starting", () => $"{running}\n{system.Console}");
+            if (running!.Stdout.Trim() != "running")
             {
-                throw new TestbedException($"the booted system is not running: {running}\n{system.Run(["systemctl", "--failed", "--no-pager"])}");
+                throw new TestbedException($"the booted system is not running: {running}\n{system.Run(["systemctl", "--failed", "--no-pager"])}\n{system.Console}");
             }
             system.Check("ip", "link", "set", ScratchLan.Uplink, "up");
             return system;
