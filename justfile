@@ -27,13 +27,23 @@ publish:
 demo: deps publish
     dotnet run --project demo/Porter.Demo -c Release
 
-# Every test: the code style, unit tests (run as nobody: they need no root), a short fuzzing run, integration tests against the published binaries, real rootless podman (root)
+# Every test: the code style, unit tests (run as nobody: they need no root), a short fuzzing run, integration tests against the published binaries, real rootless podman, the packages under a real systemd (root)
 test: deps publish format-check
     dotnet build tests/Porter.Tests -c Release -nologo -v quiet
     scripts/unit-unprivileged.sh
     fuzz/fuzz.sh all 20
     dotnet test tests/Porter.IntegrationTests -c Release -nologo
     dotnet test tests/Porter.PodmanTests -c Release -nologo
+    scripts/pack/all.sh
+    dotnet test tests/Porter.SystemdTests -c Release -nologo
+
+# The .deb, .rpm and .pkg.tar.zst of the published binaries, into out/packages/ (root: makepkg runs as nobody)
+pack-all: deps publish
+    scripts/pack/all.sh
+
+# The packages under a real systemd: a booted Debian 13 root (cached) installs the .deb; rpm and pacman install into scratch roots (root)
+package-test: pack-all
+    dotnet test tests/Porter.SystemdTests -c Release -nologo
 
 # Only the podman suite: podman 5.4 / netavark 1.14 in a cached Debian 13 root drive the published plugin (root)
 e2e: deps publish

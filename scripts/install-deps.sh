@@ -21,6 +21,11 @@ packages=(
   netavark                     # Debian 12's netavark: the bench's rootful macvlan comparison (cannot load plugins)
   afl++                        # afl-fuzz for fuzz/fuzz.sh (just fuzz, and the short run in just test)
   time                         # /usr/bin/time: the bench reads the plugin's peak RSS from it
+  dpkg-dev debhelper fakeroot  # just pack-all: the .deb (dpkg-buildpackage, dh)
+  lintian                      # the .deb's checks (scripts/pack/deb.sh)
+  rpm                          # just pack-all: the .rpm (rpmbuild), and rpm --root in the package tests
+  makepkg pacman-package-manager zstd libarchive-tools  # just pack-all: the .pkg.tar.zst (makepkg), pacman -r in the package tests
+  systemd-container            # systemd-nspawn: the booted Debian 13 root of the package tests (scripts/systemd/)
 )
 
 if [ "$(id -u)" -ne 0 ]; then

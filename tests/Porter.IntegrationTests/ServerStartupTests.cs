@@ -142,7 +142,10 @@ public sealed class ServerStartupTests(LanWorld world)
             Assert.True(created.ExitCode == 0, $"{created}\n{log}");
             lock (log)
             {
-                Assert.Contains("listening on socket passed by systemd (fd 3)", log.ToString());
+                // The activated socket is used, and where it differs from domain_socket (here: its group and mode) that is said.
+                Assert.Contains($"listening on {path} (root:root 0666), passed by systemd", log.ToString());
+                Assert.Contains($"the socket systemd passed ({path} root:root 0666) differs from domain_socket in {workspace.ConfigPath} "
+                    + $"({path} root:{world.SocketGroup.Name} 0660); the socket systemd passed is used", log.ToString());
             }
         }
         finally

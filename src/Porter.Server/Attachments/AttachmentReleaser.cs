@@ -12,7 +12,7 @@ namespace Porter.Server.Attachments;
 /// in the way of a new setup, and for garbage collection. Everything that can be released is, the record is forgotten
 /// in any case (nothing may block a container's next start), and what could not be released is returned.
 /// </summary>
-public sealed class AttachmentReleaser(CniRuntime runtime, HostBridges bridges, LeaseStates leases, ILogger<AttachmentReleaser> logger)
+public sealed class AttachmentReleaser(CniRuntime runtime, HostBridges bridges, NetnsHolds holds, LeaseStates leases, ILogger<AttachmentReleaser> logger)
 {
     /// <summary>Releases a recorded attachment as far as it goes and forgets it. Callers hold the attachment's key lock.</summary>
     public async Task<IReadOnlyList<string>> ForgetAsync(AttachmentRecord entry, string netnsPath, CniRuntimeOptions options, CancellationToken cancellationToken)
@@ -29,7 +29,7 @@ public sealed class AttachmentReleaser(CniRuntime runtime, HostBridges bridges, 
         {
             // The cached configuration itself is unreadable: nothing can be run, but the record must not block anything.
             runtime.Attachments.Delete(entry.Id);
-            NetnsHolds.Release(held);
+            holds.Release(held);
             return [$"the recorded configuration is unreadable ({e.Message}); the record was dropped"];
         }
         var bridge = NetworkKind.Of(list).Interface.HostBridge;
@@ -40,7 +40,7 @@ public sealed class AttachmentReleaser(CniRuntime runtime, HostBridges bridges, 
         }
         finally
         {
-            NetnsHolds.Release(held);
+            holds.Release(held);
             await RemoveBridgeIfUnusedAsync(bridge).ConfigureAwait(false);
         }
     }
@@ -60,7 +60,7 @@ public sealed class AttachmentReleaser(CniRuntime runtime, HostBridges bridges, 
         }
         finally
         {
-            NetnsHolds.Release(rt.NetNs);
+            holds.Release(rt.NetNs);
         }
     }
 

@@ -312,7 +312,7 @@ public sealed class AttachmentService(
             using var bridgeLock = bridge is null ? null : await bridges.LockAsync(bridge, stopping).ConfigureAwait(false);
             RequestTimings.Lap("bridge lock");
             await runtime.DelNetworkListAsync(list, entry.ToRuntimeConf(netnsPath), cni, stopping).ConfigureAwait(false);
-            NetnsHolds.Release(entry.Facts.Hold);
+            holds.Release(entry.Facts.Hold);
             RequestTimings.Lap("hold release");
             await releaser.RemoveBridgeIfUnusedAsync(bridge).ConfigureAwait(false);
             RequestTimings.Lap("bridge removal");

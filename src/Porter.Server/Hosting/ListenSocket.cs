@@ -18,7 +18,6 @@ public sealed class ListenSocket
     private const int SoDomain = 39;
     private const int AfUnix = 1;
     private const int SockStream = 1;
-    private const int FirstActivatedFd = 3;
 
     private ListenSocket(Socket socket, string description, string? ownedPath, ulong ownedInode)
     {
@@ -35,9 +34,40 @@ public sealed class ListenSocket
     public string? OwnedPath { get; }
     private ulong OwnedInode { get; }
 
-    public static ListenSocket Open(DomainSocketConfig config, UserDatabase users, ILogger logger)
+    /// <summary>The name net-porter.socket gives its socket (FileDescriptorName=main).</summary>
+    public const string ActivatedName = "main";
+
+    /// <summary>The path systemd bound the activated socket to (empty when it was bound here).</summary>
+    public string ActivatedPath { get; private init; } = "";
+
+    /// <summary>
+    /// The activated socket when systemd passed one (named <see cref="ActivatedName"/>, or else an unnamed listening
+    /// socket, as systemd-socket-activate passes it), else one bound here as config.json's domain_socket says. An
+    /// activated socket wins over config.json; where the two disagree the difference is logged as a warning at start.
+    /// </summary>
+    public static ListenSocket Open(DomainSocketConfig config, string configPath, UserDatabase users, ILogger logger, IReadOnlyList<PassedFd> passed)
     {
-        return FromSystemd(logger) ?? Bind(config, users);
+        var sockets = passed.Where(p => p.Name == ActivatedName).ToList();
+        if (sockets.Count == 0)
+        {
+            sockets = passed.Where(p => p.Name == "unknown" && GetIntOption(p.Fd, SoAcceptConn) == 1).ToList();
+        }
+        if (sockets.Count == 0)
+        {
+            return Bind(config, users);
+        }
+        if (sockets.Count > 1)
+        {
+            logger.LogWarning("systemd passed {Count} listening sockets; only the first (fd {Fd}) is used", sockets.Count, sockets[0].Fd);
+        }
+        var activated = FromSystemd(sockets[0].Fd, users);
+        if (Disagreement(activated, config, users) is { } difference)
+        {
+            logger.LogWarning("the socket systemd passed ({Activated}) differs from domain_socket in {Config} ({Configured}); the socket systemd "
+                + "passed is used: make the two agree (systemctl edit net-porter.socket, or domain_socket in the file)",
+                difference.Activated, configPath, difference.Configured);
+        }
+        return activated;
     }
 
     /// <summary>Removes the socket file on shutdown, but only if it is still the one we created.</summary>
@@ -54,40 +84,43 @@ public sealed class ListenSocket
         }
     }
 
-    /// <summary>
-    /// LISTEN_PID/LISTEN_FDS per sd_listen_fds(3). When they are set but wrong, refuse: quietly binding something
-    /// else (Kestrel's own UseSystemd falls back to TCP localhost:5000) is not acceptable for a root daemon.
-    /// </summary>
-    private static ListenSocket? FromSystemd(ILogger logger)
+    /// <summary>A passed descriptor taken as the listening socket: it must be a listening unix stream socket.</summary>
+    private static ListenSocket FromSystemd(int fd, UserDatabase users)
     {
-        var fdsText = Environment.GetEnvironmentVariable("LISTEN_FDS");
-        if (string.IsNullOrEmpty(fdsText))
+        if (GetIntOption(fd, SoDomain) != AfUnix || GetIntOption(fd, SoType) != SockStream || GetIntOption(fd, SoAcceptConn) != 1)
+        {
+            throw new StartupException($"the socket passed by systemd (fd {fd}) is not a listening unix stream socket (ListenStream= with a path is required)");
+        }
+        var socket = new Socket(new SafeSocketHandle(fd, ownsHandle: true));
+        var path = (socket.LocalEndPoint as UnixDomainSocketEndPoint)?.ToString() ?? "";
+        var description = path.StartsWith('/') && Describe(path, users) is { } attributes
+            ? $"{path} ({attributes}), passed by systemd"
+            : $"socket passed by systemd (fd {fd})";
+        return new ListenSocket(socket, description, null, 0) { ActivatedPath = path };
+    }
+
+    /// <summary>What differs between the activated socket and domain_socket (path, owner, group, mode), or null.</summary>
+    private static (string Activated, string Configured)? Disagreement(ListenSocket activated, DomainSocketConfig config, UserDatabase users)
+    {
+        var configured = $"{config.Path} {config.User}:{config.Group} {Convert.ToString(config.Mode, 8).PadLeft(4, '0')}";
+        if (!activated.ActivatedPath.StartsWith('/'))
+        {
+            return ("an abstract or unnamed socket", configured);
+        }
+        var actual = $"{activated.ActivatedPath} {Describe(activated.ActivatedPath, users) ?? "(not found)"}";
+        return actual == configured ? null : (actual, configured);
+    }
+
+    /// <summary>"user:group mode" of a socket file, by name where the user database has one.</summary>
+    private static string? Describe(string path, UserDatabase users)
+    {
+        if (Libc.StatxCall(Libc.AT_FDCWD, path, Libc.AT_SYMLINK_NOFOLLOW, Libc.STATX_BASIC_STATS, out var st) != 0)
         {
             return null;
         }
-        var pidText = Environment.GetEnvironmentVariable("LISTEN_PID");
-        if (pidText != Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture))
-        {
-            throw new StartupException($"LISTEN_FDS is set, but LISTEN_PID ({pidText ?? "unset"}) is not this process ({Environment.ProcessId}); refusing to guess which socket to use");
-        }
-        if (!int.TryParse(fdsText, out var count) || count < 1)
-        {
-            throw new StartupException($"LISTEN_FDS={fdsText} is not a positive number");
-        }
-        if (count > 1)
-        {
-            logger.LogWarning("systemd passed {Count} sockets; only the first (fd 3) is used", count);
-        }
-        foreach (var name in new[] { "LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES" })
-        {
-            Environment.SetEnvironmentVariable(name, null);
-        }
-        var fd = FirstActivatedFd;
-        if (GetIntOption(fd, SoDomain) != AfUnix || GetIntOption(fd, SoType) != SockStream || GetIntOption(fd, SoAcceptConn) != 1)
-        {
-            throw new StartupException("the socket passed by systemd (fd 3) is not a listening unix stream socket (ListenStream= with a path is required)");
-        }
-        return new ListenSocket(new Socket(new SafeSocketHandle(fd, ownsHandle: true)), "socket passed by systemd (fd 3)", null, 0);
+        var user = users.GetUser(st.Uid)?.Name ?? st.Uid.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var group = users.GetGroup(st.Gid)?.Name ?? st.Gid.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return $"{user}:{group} {Convert.ToString(st.Mode & 0xFFF, 8).PadLeft(4, '0')}";
     }
 
     private static ListenSocket Bind(DomainSocketConfig config, UserDatabase users)

@@ -47,17 +47,26 @@ public static class ServerHost
             boot.LogWarning("{Warning}", warning);
         }
 
+        // Before anything else: the descriptors systemd passed, and whether it is there to be told things.
+        var passed = PassedFds.Take();
+        var systemd = SystemdService.Detect();
         PrepareStateDirectory(config.StateDir);
-        var listen = ListenSocket.Open(config.DomainSocket, users, boot);
+        var listen = ListenSocket.Open(config.DomainSocket, config.SourcePath, users, boot, passed);
+        var attachments = new AttachmentStore(Path.Combine(config.StateDir, "cni"));
+        var holds = new NetnsHolds(config.StateDir, systemd);
+        RestoreHolds(holds, attachments, passed, boot);
 
         var store = new ConfigStore(snapshot, cli.ConfigPath, users);
         var services = builder.Services;
+        // READY=1 once started and STOPPING=1, journald's log format, SIGTERM: when running as a systemd service.
+        services.AddSystemd();
+        services.AddSingleton(systemd);
         services.AddSingleton(users);
         services.AddSingleton(store);
         services.AddSingleton<CallerResolver>();
         services.AddSingleton<PluginExecutor>();
         services.AddSingleton<VersionNegotiator>();
-        services.AddSingleton(new AttachmentStore(Path.Combine(config.StateDir, "cni")));
+        services.AddSingleton(attachments);
         // Background work (garbage collection, lease renewal) takes the configuration current when each job begins.
         services.AddSingleton<Func<CniRuntimeOptions>>(() => CniRuntimeOptions.From(store.Current.Config));
         services.AddSingleton<DhcpDaemon>();
@@ -66,7 +75,7 @@ public static class ServerHost
         services.AddHostedService<LeaseKeeper>();
         services.AddSingleton<CniRuntime>();
         services.AddSingleton<NetnsOpener>();
-        services.AddSingleton(new NetnsHolds(config.StateDir));
+        services.AddSingleton(holds);
         services.AddSingleton(sp => new HostBridges(config.StateDir, sp.GetRequiredService<KeyedLocks>()));
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<AttachmentCollector>();
@@ -118,7 +127,7 @@ public static class ServerHost
         using var hangup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, context =>
         {
             context.Cancel = true;
-            SystemdNotify.Send("RELOADING=1");
+            systemd.Reloading();
             var (applied, messages) = store.Reload();
             foreach (var message in messages)
             {
@@ -128,7 +137,9 @@ public static class ServerHost
             {
                 logger.LogInformation("configuration reloaded: {Count} resources", store.Current.Config.Resources.Length);
             }
-            SystemdNotify.Send("READY=1");
+            systemd.Reloaded(applied
+                ? $"listening on {listen.Description}; configuration reloaded: {store.Current.Config.Resources.Length} resources"
+                : $"listening on {listen.Description}; the last reload was refused, see the log");
         });
 
         var lifetime = app.Services.GetRequiredService<IHostApplicationLifetime>();
@@ -136,10 +147,10 @@ public static class ServerHost
         {
             logger.LogInformation("net-porter-server {Version} listening on {Socket}; {Count} resources from {Config}",
                 PorterService.ServerVersion, listen.Description, config.Resources.Length, config.SourcePath);
-            SystemdNotify.Send($"READY=1\nSTATUS=listening on {listen.Description}");
+            // READY=1 itself comes from Microsoft.Extensions.Hosting.Systemd's lifetime.
+            systemd.Status($"listening on {listen.Description}");
             _ = ProbeResourcesAsync(app.Services.GetRequiredService<CniRuntime>(), store, logger);
         });
-        lifetime.ApplicationStopping.Register(() => SystemdNotify.Send("STOPPING=1"));
         lifetime.ApplicationStopped.Register(listen.RemoveFile);
 
         await app.RunAsync().ConfigureAwait(false);
@@ -168,6 +179,37 @@ public static class ServerHost
         logging.AddFilter("Grpc", level <= LogLevel.Debug ? level : LogLevel.Warning);
         // Timings are only logged when asked for (log.timings), so they show whatever the level.
         logging.AddFilter(Diagnostics.RequestTimings.LogCategory, LogLevel.Information);
+    }
+
+    /// <summary>
+    /// Mounts again the held namespaces systemd's file descriptor store handed back (under systemd the previous
+    /// process's mounts died with its mount namespace), and drops those whose attachment is gone.
+    /// </summary>
+    private static void RestoreHolds(NetnsHolds holds, AttachmentStore attachments, IReadOnlyList<PassedFd> passed, ILogger logger)
+    {
+        var handedBack = passed.Where(p => p.Name.StartsWith(NetnsHolds.StoreNamePrefix, StringComparison.Ordinal)).Select(p => (p.Fd, p.Name)).ToList();
+        if (handedBack.Count == 0)
+        {
+            return;
+        }
+        var recorded = new Dictionary<string, ulong?>(StringComparer.Ordinal);
+        foreach (var record in attachments.List().Records)
+        {
+            recorded[record.Id.Name] = record.Facts.NetnsInode;
+        }
+        var report = holds.Restore(handedBack, recorded);
+        foreach (var key in report.Restored)
+        {
+            logger.LogInformation("held namespace of attachment {Name} restored from systemd's file descriptor store", key);
+        }
+        foreach (var name in report.Dropped)
+        {
+            logger.LogInformation("released {Name} from systemd's file descriptor store: its attachment no longer exists", name);
+        }
+        foreach (var problem in report.Failed)
+        {
+            logger.LogError("a held namespace could not be restored from systemd's file descriptor store: {Problem}", problem);
+        }
     }
 
     /// <summary>The state directory holds IPAM allocations and every attachment: root-only, and refused if anyone else owns it.</summary>

@@ -25,7 +25,7 @@ public sealed class PeerProcess(PeerCredentials credentials, SafeFileHandle? pid
     {
         if (Pidfd is { IsInvalid: false } fd)
         {
-            return Libc.PidfdSendSignal((int)fd.DangerousGetHandle(), 0) == 0;
+            return !Libc.PidfdExited((int)fd.DangerousGetHandle());
         }
         return Libc.StatxCall(Libc.AT_FDCWD, $"/proc/{Pid}", 0, Libc.STATX_BASIC_STATS, out var st) == 0
             && st.Uid == Credentials.Uid;

@@ -65,7 +65,7 @@ public sealed class NetnsOpener
         var openErrno = fd < 0 ? Libc.LastErrno : 0;
         var name = ReadComm(pid);
         // Asked after the open: only if the pinned process still exists was /proc/PID still it when we opened.
-        var alive = Libc.PidfdSendSignal(pidfd, 0) == 0;
+        var alive = !Libc.PidfdExited(pidfd);
         if (fd < 0 || !alive)
         {
             if (fd >= 0)

@@ -57,7 +57,6 @@ internal static unsafe partial class Libc
 
     public const uint STATX_BASIC_STATS = 0x7ff;
 
-    private const long SYS_pidfd_send_signal = 424;
     private const long SYS_pidfd_open = 434;
     private const long SYS_openat2 = 437;
 
@@ -110,16 +109,40 @@ internal static unsafe partial class Libc
     [LibraryImport("libc", EntryPoint = "syscall", SetLastError = true)]
     private static partial long SyscallPidfdOpen(long number, int pid, uint flags);
 
-    [LibraryImport("libc", EntryPoint = "syscall", SetLastError = true)]
-    private static partial long SyscallPidfdSendSignal(long number, int pidfd, int signal, IntPtr info, uint flags);
-
     public static int Openat2(int dirfd, string path, ref OpenHow how) =>
         (int)SyscallOpenat2(SYS_openat2, dirfd, path, ref how, (nuint)sizeof(OpenHow));
 
     public static int PidfdOpen(int pid) => (int)SyscallPidfdOpen(SYS_pidfd_open, pid, 0);
 
-    public static int PidfdSendSignal(int pidfd, int signal) =>
-        (int)SyscallPidfdSendSignal(SYS_pidfd_send_signal, pidfd, signal, IntPtr.Zero, 0);
+    [StructLayout(LayoutKind.Sequential)]
+    private struct PollFd
+    {
+        public int Fd;
+        public short Events;
+        public short Revents;
+    }
+
+    private const short POLLIN = 0x1;
+
+    [LibraryImport("libc", EntryPoint = "poll", SetLastError = true)]
+    private static partial int PollCall(PollFd* fds, nuint count, int timeout);
+
+    /// <summary>
+    /// Whether the process behind a pidfd has exited: its pidfd becomes readable then (pidfd_open(2)). Asked with
+    /// poll rather than pidfd_send_signal(fd, 0), which needs CAP_KILL for other users' processes and so would take
+    /// a capability the hardened unit does not give.
+    /// </summary>
+    public static bool PidfdExited(int pidfd)
+    {
+        var poll = new PollFd { Fd = pidfd, Events = POLLIN };
+        int rc;
+        do
+        {
+            rc = PollCall(&poll, 1, 0);
+        }
+        while (rc < 0 && LastErrno == EINTR);
+        return rc > 0 && (poll.Revents & POLLIN) != 0;
+    }
 
     [LibraryImport("libc", EntryPoint = "open", SetLastError = true)]
     public static partial int Open([MarshalAs(UnmanagedType.LPUTF8Str)] string path, int flags, uint mode);
@@ -194,6 +217,60 @@ internal static unsafe partial class Libc
 
     [LibraryImport("libc", EntryPoint = "getsockopt", SetLastError = true)]
     public static partial int Getsockopt(int fd, int level, int option, byte* value, ref uint length);
+
+    public const int F_GETFD = 1;
+    public const int F_SETFD = 2;
+    public const int FD_CLOEXEC = 1;
+
+    [LibraryImport("libc", EntryPoint = "fcntl", SetLastError = true)]
+    public static partial int Fcntl(int fd, int command, int argument);
+
+    [StructLayout(LayoutKind.Sequential)]
+    public struct IoVec
+    {
+        public void* Base;
+        public nuint Length;
+    }
+
+    /// <summary>struct msghdr (LP64).</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    public struct MsgHdr
+    {
+        public void* Name;
+        public uint NameLength;
+        public IoVec* Iov;
+        public nuint IovLength;
+        public void* Control;
+        public nuint ControlLength;
+        public int Flags;
+    }
+
+    public const int SOL_SOCKET = 1;
+    public const int SCM_RIGHTS = 1;
+    public const int MSG_NOSIGNAL = 0x4000;
+
+    [LibraryImport("libc", EntryPoint = "sendmsg", SetLastError = true)]
+    public static partial nint Sendmsg(int fd, MsgHdr* message, int flags);
+
+    [StructLayout(LayoutKind.Sequential)]
+    private struct Timespec
+    {
+        public long Sec;
+        public long Nsec;
+    }
+
+    private const int CLOCK_MONOTONIC = 1;
+
+    [LibraryImport("libc", EntryPoint = "clock_gettime", SetLastError = true)]
+    private static partial int ClockGettime(int clock, Timespec* time);
+
+    /// <summary>CLOCK_MONOTONIC in microseconds, as sd_notify's MONOTONIC_USEC= wants it.</summary>
+    public static ulong MonotonicMicroseconds()
+    {
+        Timespec time;
+        ClockGettime(CLOCK_MONOTONIC, &time);
+        return (ulong)time.Sec * 1_000_000UL + (ulong)time.Nsec / 1000UL;
+    }
 
     public static int LastErrno => Marshal.GetLastPInvokeError();
 

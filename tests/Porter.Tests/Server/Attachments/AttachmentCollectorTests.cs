@@ -61,8 +61,9 @@ public sealed class AttachmentCollectorTests : IDisposable
         var executor = new PluginExecutor(NullLogger<PluginExecutor>.Instance);
         _runtime = new CniRuntime(executor, new VersionNegotiator(executor), new AttachmentStore(Path.Combine(state, "cni")), [], NullLogger<CniRuntime>.Instance);
         _options = new CniRuntimeOptions(_plugins, TimeSpan.FromSeconds(30), false);
-        var releaser = new AttachmentReleaser(_runtime, new HostBridges(state, _locks), _leases, NullLogger<AttachmentReleaser>.Instance);
-        _collector = new AttachmentCollector(_runtime, releaser, _locks, [], new NetnsHolds(state), () => _options, _clock, _log);
+        var holds = new NetnsHolds(state);
+        var releaser = new AttachmentReleaser(_runtime, new HostBridges(state, _locks), holds, _leases, NullLogger<AttachmentReleaser>.Instance);
+        _collector = new AttachmentCollector(_runtime, releaser, _locks, [], holds, () => _options, _clock, _log);
         _list = NetworkConfigLoader.ParseList(Encoding.UTF8.GetBytes($$"""
             {"cniVersion":"1.0.0","name":"{{Network}}","plugins":[{"type":"gate"}]}
             """), Path.Combine(_dir.Path, "gc.conflist"), null, null);
