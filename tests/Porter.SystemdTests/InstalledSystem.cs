@@ -34,9 +34,9 @@ public sealed class InstalledSystem : IDisposable
     public InstalledSystem()
     {
         _work = Directory.CreateTempSubdirectory("npt-installed-").FullName;
-        System = BootedSystem.Boot();
         try
         {
+            System = BootedSystem.Boot();
             var install = System.Run(["apt-get", "install", "-y", "--no-install-recommends", $"/packages/{Path.GetFileName(Packages.Deb())}"],
                 timeout: TimeSpan.FromMinutes(3));
             InstallLog = install.ToString();
@@ -62,7 +62,7 @@ public sealed class InstalledSystem : IDisposable
         }
     }
 
-    public BootedSystem System { get; }
+    public BootedSystem System { get; } = null!;
 
     public DnsmasqServer DhcpServer { get; } = null!;
 
@@ -70,7 +70,7 @@ public sealed class InstalledSystem : IDisposable
     public string InstallLog { get; } = "";
 
     public const string StandardResources = """
-        { "name": "macvlan-hl", "allow_users": ["alice"], "allow_groups": ["lan-users"] },
+        { "name": "macvlan-hl", "allow_users": ["alice", "root"], "allow_groups": ["lan-users"] },
         { "name": "macvlan-dhcp", "allow_users": ["alice"] },
         { "name": "mv-slow", "allow_users": ["alice"] }
         """;
@@ -131,6 +131,10 @@ public sealed class InstalledSystem : IDisposable
         }
         return [.. JsonNode.Parse(status.Stdout)!["attachments"]!.AsArray().Select(a => a!)];
     }
+
+    /// <summary>The address in `ip -o -4 addr` output, without its prefix.</summary>
+    public string HostLocalAddress(string ipAddrOutput) =>
+        global::System.Text.RegularExpressions.Regex.Match(ipAddrOutput, @"inet ([0-9.]+)/").Groups[1].Value;
 
     /// <summary>`ip` inside the network namespace of a process of the system.</summary>
     public ShellResult InNetnsOf(int pid, params string[] command) =>

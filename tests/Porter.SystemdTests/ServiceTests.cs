@@ -121,7 +121,7 @@ public sealed class ServiceTests(InstalledSystem installed)
             Assert.NotEqual(0, refused.ExitCode);
 
             // A good configuration grants carol macvlan-hl: the reload applies it and says so to systemd.
-            installed.WriteConfig(InstalledSystem.StandardResources.Replace("\"allow_users\": [\"alice\"], \"allow_groups\"", "\"allow_users\": [\"alice\", \"carol\"], \"allow_groups\"", StringComparison.Ordinal));
+            installed.WriteConfig(InstalledSystem.StandardResources.Replace("\"allow_users\": [\"alice\", \"root\"]", "\"allow_users\": [\"alice\", \"root\", \"carol\"]", StringComparison.Ordinal));
             var applied = installed.Reload("configuration reloaded: 3 resources");
             Assert.Contains("Reloading net-porter.service", applied);
             Assert.Equal("success", system.Property(Service, "ReloadResult"));
@@ -249,6 +249,48 @@ public sealed class ServiceTests(InstalledSystem installed)
         finally
         {
             system.Run("kill", target.ToString(CultureInfo.InvariantCulture));
+        }
+    }
+
+    [Fact]
+    public void A_named_namespace_unit_wires_a_service_into_the_LAN_and_takes_it_down_again()
+    {
+        var system = installed.System;
+        system.WriteFile("/etc/net-porter/netns/web.json", $$"""{ "attachments": [{ "resource": "{{InstalledSystem.HostLocal}}" }] }""");
+        // A service that joins the namespace, as the README shows it.
+        system.WriteFile("/etc/systemd/system/np-web.service", """
+            [Unit]
+            BindsTo=net-porter-netns@web.service
+            After=net-porter-netns@web.service
+            [Service]
+            NetworkNamespacePath=/run/netns/web
+            ExecStart=/usr/bin/sleep infinity
+            """);
+        system.Check("systemctl", "daemon-reload");
+        try
+        {
+            var start = system.Run("systemctl", "start", "net-porter-netns@web.service", "np-web.service");
+            Assert.True(start.ExitCode == 0, $"{start}\n{system.Journal("net-porter-netns@web.service")}\n{system.Journal(Service)}");
+
+            var address = system.Check("ip", "-n", "web", "-o", "-4", "addr", "show", "eth0");
+            Assert.Contains("inet 192.168.77.1", address);
+            var web = system.Property("np-web.service", "MainPID");
+            Assert.Equal(system.Check("stat", "-L", "-c", "%i", "/run/netns/web").Trim(), system.Check("stat", "-L", "-c", "%i", $"/proc/{web}/ns/net").Trim());
+            Assert.Contains(installed.HostLocalAddress(address), installed.System.Lan.InLan("ping", "-c", "1", "-W", "3", installed.HostLocalAddress(address)).Stdout);
+            Assert.Contains("netns web", system.Check("net-porter", "status"));
+
+            system.Check("systemctl", "stop", "net-porter-netns@web.service");
+
+            // BindsTo= took the service down with it; the namespace and the attachment are gone.
+            Assert.Equal("inactive", system.Property("np-web.service", "ActiveState"));
+            Assert.NotEqual(0, system.Run("test", "-e", "/run/netns/web").ExitCode);
+            Assert.DoesNotContain("netns web", system.Check("net-porter", "status"));
+        }
+        finally
+        {
+            system.Run("systemctl", "stop", "np-web.service", "net-porter-netns@web.service");
+            system.Run("rm", "-f", "/etc/systemd/system/np-web.service", "/etc/net-porter/netns/web.json");
+            system.Run("systemctl", "daemon-reload");
         }
     }
 
