@@ -43,6 +43,10 @@ public sealed partial class HardeningTests(InstalledSystem installed, Xunit.Abst
         {
             Restart($"[Service]\nCapabilityBoundingSet=\nCapabilityBoundingSet={others}\n");
             Assert.Equal(others.Split(' ').Order(), system.Property(Service, "CapabilityBoundingSet").ToUpperInvariant().Split(" ").Order());
+            if (operation != "user-socket")
+            {
+                installed.WaitForUserSocket(InstalledSystem.Alice);
+            }
             switch (operation)
             {
                 case "attach":

@@ -294,6 +294,41 @@ public sealed class ServiceTests(InstalledSystem installed)
         }
     }
 
+    [Fact]
+    public void The_shipped_NAT_bridge_example_works_under_the_hardened_unit()
+    {
+        // bridge, host-local, portmap, firewall (iptables) and bandwidth as the package ships them: the host bridge,
+        // the interface sysctls, iptables' NAT and filter rules all happen inside the unit's sandbox.
+        var system = installed.System;
+        system.Check("cp", "/usr/share/doc/net-porter/examples/cni.d/bridge-nat.conflist", "/etc/net-porter/cni.d/");
+        installed.WriteConfig(InstalledSystem.StandardResources + ",\n{ \"name\": \"bridge-nat\", \"allow_users\": [\"alice\"] }");
+        installed.Reload("configuration reloaded: 4 resources");
+        var target = installed.StartNetnsProcess(InstalledSystem.Alice);
+        try
+        {
+            var attach = system.As(InstalledSystem.Alice, $"{InstalledSystem.Plugin} attach --resource bridge-nat --pid {target}");
+            Assert.True(attach.ExitCode == 0, $"{attach}\n{system.Journal(Service)}");
+            Assert.Contains("10.88.10.", attach.Stdout);
+            // Out through the bridge and the NAT to the LAN's gateway.
+            var ping = installed.InNetnsOf(target, "ping", "-c", "1", "-W", "3", ScratchLan.Gateway);
+            Assert.True(ping.ExitCode == 0, $"{ping}\n{system.Run("iptables-save")}");
+            Assert.Contains("CNI-", system.Check("iptables-save", "-t", "nat"));
+
+            var detach = system.As(InstalledSystem.Alice, $"{InstalledSystem.Plugin} detach --resource bridge-nat --pid {target}");
+
+            Assert.True(detach.ExitCode == 0, $"{detach}\n{system.Journal(Service)}");
+            Assert.NotEqual(0, system.Run("ip", "link", "show", "np-nat0").ExitCode);
+            Assert.DoesNotContain("10.88.10.", system.Check("iptables-save", "-t", "nat"));
+        }
+        finally
+        {
+            system.Run("kill", target.ToString(CultureInfo.InvariantCulture));
+            system.Run("rm", "-f", "/etc/net-porter/cni.d/bridge-nat.conflist");
+            installed.WriteConfig(InstalledSystem.StandardResources);
+            installed.Reload("configuration reloaded: 3 resources");
+        }
+    }
+
     private int AcksFor(string address) =>
         installed.DhcpServer.Log.Split('\n').Count(l => l.Contains("DHCPACK", StringComparison.Ordinal) && l.Contains(address, StringComparison.Ordinal));
 
