@@ -36,14 +36,16 @@ test: deps publish format-check
     dotnet test tests/Porter.PodmanTests -c Release -nologo
     scripts/pack/all.sh
     dotnet test tests/Porter.SystemdTests -c Release -nologo
+    scripts/pack/podman-on-deb.sh
 
 # The .deb, .rpm and .pkg.tar.zst of the published binaries, into out/packages/ (root: makepkg runs as nobody)
 pack-all: deps publish
     scripts/pack/all.sh
 
-# The packages under a real systemd: a booted Debian 13 root (cached) installs the .deb; rpm and pacman install into scratch roots (root)
+# The packages under a real systemd: a booted Debian 13 root (cached) installs the .deb; rpm and pacman install into scratch roots; then the podman suite against the .deb's binaries (root)
 package-test: pack-all
     dotnet test tests/Porter.SystemdTests -c Release -nologo
+    scripts/pack/podman-on-deb.sh
 
 # Only the podman suite: podman 5.4 / netavark 1.14 in a cached Debian 13 root drive the published plugin (root)
 e2e: deps publish

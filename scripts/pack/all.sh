@@ -7,4 +7,4 @@ start=$SECONDS
 scripts/pack/deb.sh
 scripts/pack/rpm.sh
 scripts/pack/arch.sh
-echo "pack-all: $(ls out/packages | tr '\n' ' ')($((SECONDS - start)) s)"
+echo "pack-all: $(cd out/packages && ls -- *.deb *.rpm *.pkg.tar.zst | tr "\n" " ")($((SECONDS - start)) s)"

@@ -7,9 +7,12 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 version="$(scripts/pack/version.sh)"
 release="${PACK_RELEASE:-1}"
-top="$PWD/out/pack/arch"
-rm -rf "$top"
-mkdir -p "$top/build" out/packages
+# makepkg runs as nobody, who must be able to reach the stage: build under /tmp, not in a clone that may be under a
+# home directory nobody cannot enter; the log is kept in out/pack/arch.
+top="$(mktemp -d /tmp/net-porter-arch-XXXXXX)"
+trap 'rm -rf "$top"' EXIT
+chmod 0755 "$top"
+mkdir -p "$top/build" out/packages out/pack/arch
 scripts/pack/stage.sh arch "$top/stage"
 cp packaging/arch/PKGBUILD packaging/arch/net-porter.install LICENSE "$top/build/"
 # zstd at level 3 (Arch's makepkg.conf uses --ultra -20: minutes for about 120 MB; the package is barely smaller).
@@ -24,9 +27,9 @@ fi
 (cd "$top/build" && "${as_builder[@]}" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME="$top/build" \
   NP_VERSION="$version" NP_RELEASE="$release" NP_STAGE="$top/stage" NP_LICENSE="$top/build/LICENSE" \
   PKGDEST="$top/build" SRCDEST="$top/build" BUILDDIR="$top/build/work" PKGEXT=.pkg.tar.zst \
-  makepkg --nodeps --force --noconfirm) >"$top/build.log" 2>&1 || {
-  echo "arch: makepkg failed; its log is $top/build.log" >&2
-  tail -n 30 "$top/build.log" >&2
+  makepkg --nodeps --force --noconfirm) >out/pack/arch/build.log 2>&1 || {
+  echo "arch: makepkg failed; its log is out/pack/arch/build.log" >&2
+  tail -n 30 out/pack/arch/build.log >&2
   exit 1
 }
 pkg="net-porter-$version-$release-x86_64.pkg.tar.zst"

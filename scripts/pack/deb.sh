@@ -2,15 +2,17 @@
 # Builds out/packages/net-porter_VERSION-RELEASE_amd64.deb with the standard Debian tools (dpkg-buildpackage,
 # debhelper) from the published binaries, and checks it with lintian: any error fails the build (warnings that
 # remain are explained in packaging/README.md and overridden in packaging/deb/debian/net-porter.lintian-overrides).
-# PACK_RELEASE (default 1) is the Debian revision; the package tests build a newer one to upgrade to.
+# PACK_RELEASE (default 1) is the Debian revision; the package tests build a newer one to upgrade to, into PACK_OUT
+# (default out/packages), and skip lintian for it with PACK_LINTIAN=no (it is the same package).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 version="$(scripts/pack/version.sh)"
 release="${PACK_RELEASE:-1}"
-top="out/pack/deb"
+packages="${PACK_OUT:-out/packages}"
+top="out/pack/deb-$release"
 work="$top/net-porter-$version"
 rm -rf "$top"
-mkdir -p "$work" out/packages
+mkdir -p "$work" "$packages"
 cp -a packaging/deb/debian "$work/debian"
 scripts/pack/stage.sh debian "$work/stage"
 cat >"$work/debian/changelog" <<CHANGELOG
@@ -26,11 +28,14 @@ CHANGELOG
   exit 1
 }
 deb="net-porter_${version}-${release}_amd64.deb"
-rm -f out/packages/net-porter_*.deb
-mv "$top/$deb" out/packages/
-echo "deb: out/packages/$deb"
+rm -f "$packages"/net-porter_*.deb
+mv "$top/$deb" "$packages/"
+echo "deb: $packages/$deb"
+if [ "${PACK_LINTIAN:-yes}" = no ]; then
+  exit 0
+fi
 rc=0
-lintian --fail-on error --tag-display-limit 0 "out/packages/$deb" >"$top/lintian.raw" 2>&1 || rc=$?
+lintian --fail-on error --tag-display-limit 0 "$packages/$deb" >"$top/lintian.raw" 2>&1 || rc=$?
 grep -v "^running with root privileges" "$top/lintian.raw" >"$top/lintian.log" || true
 if [ "$rc" -ne 0 ]; then
   echo "deb: lintian found errors (exit $rc):" >&2

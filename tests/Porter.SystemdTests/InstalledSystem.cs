@@ -34,9 +34,9 @@ public sealed class InstalledSystem : IDisposable
     public InstalledSystem()
     {
         _work = Directory.CreateTempSubdirectory("npt-installed-").FullName;
-        System = BootedSystem.Boot();
         try
         {
+            System = BootedSystem.Boot();
             var install = System.Run(["apt-get", "install", "-y", "--no-install-recommends", $"/packages/{Path.GetFileName(Packages.Deb())}"],
                 timeout: TimeSpan.FromMinutes(3));
             InstallLog = install.ToString();
@@ -45,6 +45,9 @@ public sealed class InstalledSystem : IDisposable
                 throw new TestbedException($"apt-get install of the .deb failed: {install}");
             }
             DhcpServer = DnsmasqServer.Start(System.Lan, _work);
+            // The system's own address on the LAN, for traffic that it routes (NAT bridges).
+            System.Check("ip", "addr", "add", "192.168.77.2/24", "dev", ScratchLan.Uplink);
+            System.Check("ip", "route", "add", "default", "via", ScratchLan.Gateway);
             System.CheckSh("groupadd lan-users; useradd -M -U -u 2001 alice; useradd -M -U -u 2003 carol; useradd -M -U -u 2004 -G lan-users dave");
             System.WriteFile("/usr/lib/cni/np-slow", SlowPlugin, "0755");
             System.WriteFile("/etc/net-porter/cni.d/macvlan-hl.conflist", MacvlanHostLocal(HostLocal, "192.168.77.100", "192.168.77.119"));
@@ -62,7 +65,7 @@ public sealed class InstalledSystem : IDisposable
         }
     }
 
-    public BootedSystem System { get; }
+    public BootedSystem System { get; } = null!;
 
     public DnsmasqServer DhcpServer { get; } = null!;
 
@@ -70,7 +73,7 @@ public sealed class InstalledSystem : IDisposable
     public string InstallLog { get; } = "";
 
     public const string StandardResources = """
-        { "name": "macvlan-hl", "allow_users": ["alice"], "allow_groups": ["lan-users"] },
+        { "name": "macvlan-hl", "allow_users": ["alice", "root"], "allow_groups": ["lan-users"] },
         { "name": "macvlan-dhcp", "allow_users": ["alice"] },
         { "name": "mv-slow", "allow_users": ["alice"] }
         """;
@@ -101,10 +104,12 @@ public sealed class InstalledSystem : IDisposable
 
     public string UserSocket(string user) => $"/run/user/{Uid(user)}/net-porter.sock";
 
+    /// <summary>Waits until the user's own socket serves them (made, handed to them, listening).</summary>
     public void WaitForUserSocket(string user)
     {
         var path = UserSocket(user);
-        Wait.Until(() => System.Run("test", "-S", path).ExitCode == 0, TimeSpan.FromSeconds(20), $"{path}", () => System.Journal("net-porter.service"));
+        Wait.Until(() => System.Run("test", "-S", path).ExitCode == 0 && System.As(user, $"{Plugin} status --socket {path}").ExitCode == 0,
+            TimeSpan.FromSeconds(20), $"{path} serving {user}", () => System.Journal("net-porter.service"));
     }
 
     /// <summary>A process of the user in a network namespace of its own (unshare -rn), as the system's PID namespace numbers it.</summary>
@@ -131,6 +136,10 @@ public sealed class InstalledSystem : IDisposable
         }
         return [.. JsonNode.Parse(status.Stdout)!["attachments"]!.AsArray().Select(a => a!)];
     }
+
+    /// <summary>The address in `ip -o -4 addr` output, without its prefix.</summary>
+    public string HostLocalAddress(string ipAddrOutput) =>
+        global::System.Text.RegularExpressions.Regex.Match(ipAddrOutput, @"inet ([0-9.]+)/").Groups[1].Value;
 
     /// <summary>`ip` inside the network namespace of a process of the system.</summary>
     public ShellResult InNetnsOf(int pid, params string[] command) =>

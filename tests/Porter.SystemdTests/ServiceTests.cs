@@ -121,7 +121,7 @@ public sealed class ServiceTests(InstalledSystem installed)
             Assert.NotEqual(0, refused.ExitCode);
 
             // A good configuration grants carol macvlan-hl: the reload applies it and says so to systemd.
-            installed.WriteConfig(InstalledSystem.StandardResources.Replace("\"allow_users\": [\"alice\"], \"allow_groups\"", "\"allow_users\": [\"alice\", \"carol\"], \"allow_groups\"", StringComparison.Ordinal));
+            installed.WriteConfig(InstalledSystem.StandardResources.Replace("\"allow_users\": [\"alice\", \"root\"]", "\"allow_users\": [\"alice\", \"root\", \"carol\"]", StringComparison.Ordinal));
             var applied = installed.Reload("configuration reloaded: 3 resources");
             Assert.Contains("Reloading net-porter.service", applied);
             Assert.Equal("success", system.Property(Service, "ReloadResult"));
@@ -249,6 +249,83 @@ public sealed class ServiceTests(InstalledSystem installed)
         finally
         {
             system.Run("kill", target.ToString(CultureInfo.InvariantCulture));
+        }
+    }
+
+    [Fact]
+    public void A_named_namespace_unit_wires_a_service_into_the_LAN_and_takes_it_down_again()
+    {
+        var system = installed.System;
+        system.WriteFile("/etc/net-porter/netns/web.json", $$"""{ "attachments": [{ "resource": "{{InstalledSystem.HostLocal}}" }] }""");
+        // A service that joins the namespace, as the README shows it.
+        system.WriteFile("/etc/systemd/system/np-web.service", """
+            [Unit]
+            BindsTo=net-porter-netns@web.service
+            After=net-porter-netns@web.service
+            [Service]
+            NetworkNamespacePath=/run/netns/web
+            ExecStart=/usr/bin/sleep infinity
+            """);
+        system.Check("systemctl", "daemon-reload");
+        try
+        {
+            var start = system.Run("systemctl", "start", "net-porter-netns@web.service", "np-web.service");
+            Assert.True(start.ExitCode == 0, $"{start}\n{system.Journal("net-porter-netns@web.service")}\n{system.Journal(Service)}");
+
+            var address = system.Check("ip", "-n", "web", "-o", "-4", "addr", "show", "eth0");
+            Assert.Contains("inet 192.168.77.1", address);
+            var web = system.Property("np-web.service", "MainPID");
+            Assert.Equal(system.Check("stat", "-L", "-c", "%i", "/run/netns/web").Trim(), system.Check("stat", "-L", "-c", "%i", $"/proc/{web}/ns/net").Trim());
+            Assert.Contains(installed.HostLocalAddress(address), installed.System.Lan.InLan("ping", "-c", "1", "-W", "3", installed.HostLocalAddress(address)).Stdout);
+            Assert.Contains("netns web", system.Check("net-porter", "status"));
+
+            system.Check("systemctl", "stop", "net-porter-netns@web.service");
+
+            // BindsTo= took the service down with it; the namespace and the attachment are gone.
+            Assert.Equal("inactive", system.Property("np-web.service", "ActiveState"));
+            Assert.NotEqual(0, system.Run("test", "-e", "/run/netns/web").ExitCode);
+            Assert.DoesNotContain("netns web", system.Check("net-porter", "status"));
+        }
+        finally
+        {
+            system.Run("systemctl", "stop", "np-web.service", "net-porter-netns@web.service");
+            system.Run("rm", "-f", "/etc/systemd/system/np-web.service", "/etc/net-porter/netns/web.json");
+            system.Run("systemctl", "daemon-reload");
+        }
+    }
+
+    [Fact]
+    public void The_shipped_NAT_bridge_example_works_under_the_hardened_unit()
+    {
+        // bridge, host-local, portmap, firewall (iptables) and bandwidth as the package ships them: the host bridge,
+        // the interface sysctls, iptables' NAT and filter rules all happen inside the unit's sandbox.
+        var system = installed.System;
+        system.Check("cp", "/usr/share/doc/net-porter/examples/cni.d/bridge-nat.conflist", "/etc/net-porter/cni.d/");
+        installed.WriteConfig(InstalledSystem.StandardResources + ",\n{ \"name\": \"bridge-nat\", \"allow_users\": [\"alice\"] }");
+        installed.Reload("configuration reloaded: 4 resources");
+        var target = installed.StartNetnsProcess(InstalledSystem.Alice);
+        try
+        {
+            var attach = system.As(InstalledSystem.Alice, $"{InstalledSystem.Plugin} attach --resource bridge-nat --pid {target}");
+            Assert.True(attach.ExitCode == 0, $"{attach}\n{system.Journal(Service)}");
+            Assert.Contains("10.88.10.", attach.Stdout);
+            // Out through the bridge and the NAT to the LAN's gateway.
+            var ping = installed.InNetnsOf(target, "ping", "-c", "1", "-W", "3", ScratchLan.Gateway);
+            Assert.True(ping.ExitCode == 0, $"{ping}\n{system.Run("iptables-save")}");
+            Assert.Contains("CNI-", system.Check("iptables-save", "-t", "nat"));
+
+            var detach = system.As(InstalledSystem.Alice, $"{InstalledSystem.Plugin} detach --resource bridge-nat --pid {target}");
+
+            Assert.True(detach.ExitCode == 0, $"{detach}\n{system.Journal(Service)}");
+            Assert.NotEqual(0, system.Run("ip", "link", "show", "np-nat0").ExitCode);
+            Assert.DoesNotContain("10.88.10.", system.Check("iptables-save", "-t", "nat"));
+        }
+        finally
+        {
+            system.Run("kill", target.ToString(CultureInfo.InvariantCulture));
+            system.Run("rm", "-f", "/etc/net-porter/cni.d/bridge-nat.conflist");
+            installed.WriteConfig(InstalledSystem.StandardResources);
+            installed.Reload("configuration reloaded: 3 resources");
         }
     }
 

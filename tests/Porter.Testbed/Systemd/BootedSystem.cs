@@ -6,8 +6,10 @@ namespace Porter.Testbed.Systemd;
 
 /// <summary>
 /// A Debian 13 system booted with systemd as its PID 1 (systemd-nspawn --boot) on an overlay of
-/// <see cref="SystemdRoot"/>, inside the scratch "host" network namespace of a <see cref="ScratchLan"/>: its only
-/// link is the uplink to the scratch LAN, so nothing it does reaches the machine's own interfaces. The overlay is
+/// <see cref="SystemdRoot"/>, in a network namespace of its own (systemd-nspawn's private network) into which the
+/// uplink of a <see cref="ScratchLan"/> is moved: its only link leads to the scratch LAN, so nothing it does reaches
+/// the machine's own interfaces. (A private network, not --network-namespace-path: only then does systemd-nspawn leave
+/// /proc/sys/net writable and CAP_NET_ADMIN in the container's bounding set.) The overlay is
 /// mounted in a mount namespace of its own that ends with systemd-nspawn, so nothing is left mounted on the machine
 /// whatever happens; disposing halts the system (SIGTERM, then SIGKILL) and removes the namespaces and the overlay.
 /// out/packages is visible inside, read-only, at /packages.
@@ -57,19 +59,17 @@ public sealed class BootedSystem : IDisposable
             {
                 System.IO.Directory.CreateDirectory(Path.Combine(work, dir));
             }
-            // unshare execs sh, sh execs systemd-nspawn: the process started here is systemd-nspawn itself. The
-            // container keeps CAP_NET_ADMIN (nspawn drops it unless the network is private, and a namespace path does
-            // not count).
+            // unshare execs sh, sh execs systemd-nspawn: the process started here is systemd-nspawn itself.
             var script = "set -e; mount -t overlay overlay -o \"lowerdir=$1,upperdir=$2/upper,workdir=$2/work\" \"$2/merged\"; " +
                 "exec systemd-nspawn -D \"$2/merged\" --boot --register=no --keep-unit --console=passive " +
-                "--network-namespace-path=\"$3\" --capability=CAP_NET_ADMIN --bind-ro=\"$4:/packages\"";
+                "--private-network --bind-ro=\"$3:/packages\"";
             var startInfo = new ProcessStartInfo("unshare")
             {
                 RedirectStandardOutput = true,
                 RedirectStandardError = true,
                 UseShellExecute = false,
             };
-            foreach (var arg in new[] { "--mount", "--propagation", "private", "--", "sh", "-c", script, "sh", root, work, lan.HostNsPath, Packages.Directory })
+            foreach (var arg in new[] { "--mount", "--propagation", "private", "--", "sh", "-c", script, "sh", root, work, Packages.Directory })
             {
                 startInfo.ArgumentList.Add(arg);
             }
@@ -84,6 +84,7 @@ public sealed class BootedSystem : IDisposable
             {
                 throw new TestbedException($"systemd-nspawn exited ({nspawn.ExitCode}): {system.Console}");
             }
+            Shell.Check("ip", "-n", lan.HostNs, "link", "set", ScratchLan.Uplink, "netns", system.Leader.ToString(CultureInfo.InvariantCulture));
             // systemctl answers only once the system's bus is up; until then it fails at once.
             ShellResult? running = null;
             Wait.Until(() => (running = system.Run(["systemctl", "is-system-running", "--wait"], timeout: TimeSpan.FromSeconds(90))).Stdout.Trim() is "running" or "degraded"

@@ -49,7 +49,9 @@ public static class UserSocketFile
                 {
                     throw new UserSocketException("the entry at the socket's name was replaced before it could be secured");
                 }
-                if (Libc.Fchownat(file, "", uid, gid, Libc.AT_EMPTY_PATH) != 0 || Libc.Chmod($"/proc/self/fd/{file}", Convert.ToUInt32("600", 8)) != 0)
+                // The mode first, while the file is still root's: changing the mode of someone else's file would take
+                // CAP_FOWNER, which the hardened unit does not keep.
+                if (Libc.Chmod($"/proc/self/fd/{file}", Convert.ToUInt32("600", 8)) != 0 || Libc.Fchownat(file, "", uid, gid, Libc.AT_EMPTY_PATH) != 0)
                 {
                     throw new UserSocketException($"cannot hand the socket to uid {uid}: {Libc.ErrorText(Libc.LastErrno)}");
                 }
