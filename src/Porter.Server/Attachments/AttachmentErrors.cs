@@ -37,6 +37,7 @@ public static class AttachmentErrors
         NetnsProblem.NotFound => StatusCode.NotFound,
         NetnsProblem.NotOwned => StatusCode.PermissionDenied,
         NetnsProblem.CallerGone => StatusCode.Cancelled,
+        NetnsProblem.CannotVerify => StatusCode.FailedPrecondition,
         _ => StatusCode.InvalidArgument,
     }, e.Message);
 }

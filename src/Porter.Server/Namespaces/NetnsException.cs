@@ -12,6 +12,8 @@ public enum NetnsProblem
     NotOwned,
     /// <summary>The calling process exited while its request was handled.</summary>
     CallerGone,
+    /// <summary>The server cannot see what it must check (its own privileges fall short): not the caller's fault.</summary>
+    CannotVerify,
 }
 
 public sealed class NetnsException(NetnsProblem problem, string message) : Exception(message)

@@ -132,7 +132,13 @@ public sealed class NetnsOpener
         {
             throw new NetnsException(NetnsProblem.CallerGone, "the calling process exited before its request could be handled");
         }
-        if (theirs is null || theirs != LinkTarget("/proc/self/ns/pid"))
+        if (theirs is null)
+        {
+            // Alive, yet its /proc entry cannot be read: the server lacks CAP_SYS_PTRACE (e.g. a unit that drops it).
+            throw new NetnsException(NetnsProblem.CannotVerify,
+                $"the server cannot read /proc/{peer.Pid.ToString(CultureInfo.InvariantCulture)}/ns/pid of the calling process, so it cannot check which PID namespace the caller is in (the server needs CAP_SYS_PTRACE)");
+        }
+        if (theirs != LinkTarget("/proc/self/ns/pid"))
         {
             throw new NetnsException(NetnsProblem.InvalidPath,
                 "you are in another PID namespace than the server, so a PID you name would mean another process there; name the namespace by its path instead");
