@@ -253,7 +253,23 @@ internal sealed partial class Load(Stack stack, IReadOnlyList<TestUser> users, J
             Files(Path.Combine(state, "host-local"), f => System.Net.IPAddress.TryParse(Path.GetFileName(f), out _)),
             Files(Path.Combine(state, "cni", "results"), _ => true),
             Files(Path.Combine(state, "netns"), _ => true),
-            File.ReadAllLines($"/proc/{pid}/mountinfo").Length);
+            MountsUnder(pid, stack.Workspace.Root));
+    }
+
+    /// <summary>
+    /// Mounts the server sees under the run's workspace (its holds, bound under the state directory). The server shares
+    /// the machine's mount namespace, where anyone else's mounts come and go; those are not its doing.
+    /// </summary>
+    private static int MountsUnder(int pid, string root) =>
+        File.ReadAllLines($"/proc/{pid}/mountinfo").Count(l => l.Split(' ') is [_, _, _, _, var point, ..] && point.StartsWith(root + "/", StringComparison.Ordinal));
+
+    /// <summary>The server's own CPU time and that of its waited-for children (the CNI plugins), in seconds.</summary>
+    private static (double Own, double Children) CpuSeconds(int pid)
+    {
+        var stat = File.ReadAllText($"/proc/{pid}/stat");
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        double Ticks(int field) => long.Parse(fields[field - 3], CultureInfo.InvariantCulture) / 100.0; // fields as man 5 proc numbers them
+        return (Ticks(14) + Ticks(15), Ticks(16) + Ticks(17));
     }
 
     /// <summary>
@@ -268,6 +284,7 @@ internal sealed partial class Load(Stack stack, IReadOnlyList<TestUser> users, J
         }
         Thread.Sleep(3000);
         var rows = new List<(string When, Counts Counts)> { ("before", Count()) };
+        var cpuBefore = CpuSeconds(stack.Server.Pid);
         var cycles = 0;
         var errors = 0;
         var samples = new List<string>();
@@ -283,6 +300,7 @@ internal sealed partial class Load(Stack stack, IReadOnlyList<TestUser> users, J
             samples.AddRange(run.ErrorSamples);
             rows.Add(($"after {cycles} cycles", Count()));
         }
+        var cpuAfter = CpuSeconds(stack.Server.Pid);
         Thread.Sleep(5000);
         rows.Add(("5 s later", Count()));
 
@@ -290,8 +308,9 @@ internal sealed partial class Load(Stack stack, IReadOnlyList<TestUser> users, J
         var after = rows[^1].Counts;
         var report = new StringBuilder();
         report.AppendLine($"Soak: {cycles} setup/teardown cycles, {soakUsers.Count * loopsPerUser} in parallel ({loopsPerUser} loops each from {soakUsers.Count} users), " +
-            $"{F1(cycles / seconds)} cycles/s, setup p50 {F1(Percentile(setups, 0.5))} ms / p99 {F1(Percentile(setups, 0.99))} ms, {errors} errors.").AppendLine();
-        report.AppendLine("| when | server fds | threads | RSS | host links | host-local allocations | attachment records | holds | server mounts |")
+            $"{F1(cycles / seconds)} cycles/s, setup p50 {F1(Percentile(setups, 0.5))} ms / p99 {F1(Percentile(setups, 0.99))} ms, {errors} errors. " +
+            $"CPU per cycle: server {F1((cpuAfter.Own - cpuBefore.Own) * 1000 / cycles)} ms, the CNI plugins it ran {F1((cpuAfter.Children - cpuBefore.Children) * 1000 / cycles)} ms.").AppendLine();
+        report.AppendLine("| when | server fds | threads | RSS | host links | host-local allocations | attachment records | holds | mounts under the workspace |")
             .AppendLine("| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
         foreach (var (when, counts) in rows)
         {
