@@ -88,7 +88,7 @@ internal sealed partial class Load(Stack stack, IReadOnlyList<TestUser> users, J
             report.AppendLine($"| `net-porter {verb.ToLowerInvariant()}` (n={calls.Count}) | median ms | runs per call |").AppendLine("| --- | --- | --- |");
             report.AppendLine($"| whole call as the caller sees it | {F2(wallMedian)} | |");
             report.AppendLine($"| (the plugin process's start-up alone, `net-porter info`, for comparison) | {F2(infoMedian)} | |");
-            // The plugin's own phases (NET_PORTER_TIMINGS=1): "input 0.21, client 0.93, connect 1.10, call 2.85, output 0.08 (main 5.17 ms)".
+            // The plugin's own phases (NET_PORTER_TIMINGS=1): "input 0.21, client 0.93, http pipeline 2.3, connect 0.2, call 2.85, output 0.08 (main 5.17 ms)".
             var plugin = (client["client_timings"]?[verb.ToLowerInvariant()]?.AsArray() ?? []).Select(t =>
             {
                 var line = t!["line"]!.GetValue<string>();
@@ -101,7 +101,8 @@ internal sealed partial class Load(Stack stack, IReadOnlyList<TestUser> users, J
             {
                 report.AppendLine($"| plugin: runtime start-up before Main, and exit after it | {F2(Percentile(plugin.Select(p => p.Outside).ToList(), 0.5))} | 1 |");
                 foreach (var (name, what) in new[] { ("input", "read and check netavark's JSON"), ("client", "make the gRPC channel and client"),
-                    ("connect", "until the unix socket is connected"), ("call", "the call, from connected to the answer (the server's handler below is inside it)"),
+                    ("http pipeline", "start the call: grpc-dotnet and HttpClient until they ask for a connection"),
+                    ("connect", "connect the unix socket"), ("call", "the call, from connected to the answer (the server's handler below is inside it)"),
                     ("output", "write the answer") })
                 {
                     report.AppendLine($"| plugin: {what} | {F2(Percentile(plugin.Select(p => p.Phases.GetValueOrDefault(name)).ToList(), 0.5))} | 1 |");
