@@ -24,12 +24,19 @@ netns = sys.argv[4] if len(sys.argv) > 4 else None
 stdin = sys.stdin.buffer.read()
 
 
+client_timings = {}
+
+
 def run(args, data=stdin):
     start = time.perf_counter()
     done = subprocess.run([plugin] + args, input=data, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     elapsed = (time.perf_counter() - start) * 1000
     if done.returncode != 0:
         raise RuntimeError(f"{' '.join(args)} failed: {done.stdout.decode()} {done.stderr.decode()}")
+    # With NET_PORTER_TIMINGS=1 the plugin reports its own phases on stderr; kept with the wall time they belong to.
+    for line in done.stderr.decode().splitlines():
+        if line.startswith("net-porter: timings: "):
+            client_timings.setdefault(args[0], []).append({"wall": elapsed, "line": line[len("net-porter: timings: "):]})
     return elapsed
 
 
@@ -96,4 +103,4 @@ try:
 except RuntimeError as e:
     sys.exit(str(e))
 
-print(json.dumps({"ms": times, "max_rss_kib": rss}))
+print(json.dumps({"ms": times, "max_rss_kib": rss, "client_timings": client_timings}))

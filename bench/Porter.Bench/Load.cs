@@ -42,6 +42,9 @@ internal sealed partial class Load(Stack stack, IReadOnlyList<TestUser> users, J
     [GeneratedRegex(@"^(?<name>.+?) (?<ms>\d+\.\d\d)(?: \(x(?<n>\d+)\))?$")]
     private static partial Regex Phase();
 
+    [GeneratedRegex(@" \(main ([\d.]+) ms\)$")]
+    private static partial Regex PluginMain();
+
     /// <summary>
     /// COUNT cycles with log.timings on (switched by a reload, and off again after), the server's phase lines read
     /// from its log: per phase the median over the calls and how often it ran per call; and what the caller saw
@@ -51,7 +54,7 @@ internal sealed partial class Load(Stack stack, IReadOnlyList<TestUser> users, J
     {
         SetTimings(stack, true);
         var from = stack.Server.Log.Length;
-        var client = stack.Drive("cycle", stack.Netns, exec, count);
+        var client = stack.Drive("cycle", stack.Netns, exec, count, "NET_PORTER_TIMINGS=1 ");
         Thread.Sleep(500); // the console logger writes on a thread of its own
         var log = stack.Server.Log[from..];
         SetTimings(stack, false);
@@ -84,8 +87,29 @@ internal sealed partial class Load(Stack stack, IReadOnlyList<TestUser> users, J
             var wallMedian = Percentile(wall, 0.5);
             report.AppendLine($"| `net-porter {verb.ToLowerInvariant()}` (n={calls.Count}) | median ms | runs per call |").AppendLine("| --- | --- | --- |");
             report.AppendLine($"| whole call as the caller sees it | {F2(wallMedian)} | |");
-            report.AppendLine($"| of which the plugin process's start-up alone (`net-porter info`) | {F2(infoMedian)} | 1 |");
-            report.AppendLine($"| of which outside the server's handler (start-up, connect, HTTP/2, exit) | {F2(wallMedian - serverTotal)} | |");
+            report.AppendLine($"| (the plugin process's start-up alone, `net-porter info`, for comparison) | {F2(infoMedian)} | |");
+            // The plugin's own phases (NET_PORTER_TIMINGS=1): "input 0.21, client 0.93, http pipeline 2.3, connect 0.2, call 2.85, output 0.08 (main 5.17 ms)".
+            var plugin = (client["client_timings"]?[verb.ToLowerInvariant()]?.AsArray() ?? []).Select(t =>
+            {
+                var line = t!["line"]!.GetValue<string>();
+                var main = double.Parse(PluginMain().Match(line).Groups[1].Value, CultureInfo.InvariantCulture);
+                var phases = PluginMain().Replace(line, "").Split(", ").Select(part => Phase().Match(part.Trim()))
+                    .Where(m => m.Success).ToDictionary(m => m.Groups["name"].Value, m => double.Parse(m.Groups["ms"].Value, CultureInfo.InvariantCulture));
+                return (Outside: t["wall"]!.GetValue<double>() - main, Phases: phases);
+            }).ToList();
+            if (plugin.Count > 0)
+            {
+                report.AppendLine($"| plugin: runtime start-up before Main, and exit after it | {F2(Percentile(plugin.Select(p => p.Outside).ToList(), 0.5))} | 1 |");
+                foreach (var (name, what) in new[] { ("input", "read and check netavark's JSON"), ("client", "make the gRPC channel and client"),
+                    ("http pipeline", "start the call: grpc-dotnet and HttpClient until they ask for a connection"),
+                    ("connect", "connect the unix socket"), ("call", "the call, from connected to the answer (the server's handler below is inside it)"),
+                    ("output", "write the answer") })
+                {
+                    report.AppendLine($"| plugin: {what} | {F2(Percentile(plugin.Select(p => p.Phases.GetValueOrDefault(name)).ToList(), 0.5))} | 1 |");
+                }
+                var call = Percentile(plugin.Select(p => p.Phases.GetValueOrDefault("call")).ToList(), 0.5);
+                report.AppendLine($"| plugin: the call beyond the server's handler (HTTP/2 both ways, the server's accept and SETTINGS, protobuf) | {F2(call - serverTotal)} | |");
+            }
             report.AppendLine($"| **server handler total** | **{F2(serverTotal)}** | |");
             foreach (var name in calls.SelectMany(c => c.Phases.Select(p => p.Name)).Distinct())
             {
@@ -195,17 +219,18 @@ internal sealed partial class Load(Stack stack, IReadOnlyList<TestUser> users, J
 
     private static string Svg(List<(int Parallel, double PerSecond, double P50, double P99)> points)
     {
-        const int W = 520, H = 260, Left = 50, Right = 60, Top = 30, Bottom = 40;
+        const int W = 560, H = 300, Left = 50, Right = 60, Top = 50, Bottom = 40;
         var plotW = W - Left - Right;
         var plotH = H - Top - Bottom;
-        var maxRate = Math.Ceiling(points.Max(p => p.PerSecond) / 10) * 10;
-        var maxMs = Math.Ceiling(points.Max(p => p.P99) / 50) * 50;
+        var maxRate = Math.Ceiling(points.Max(p => p.PerSecond) * 1.15 / 10) * 10;
+        var maxMs = Math.Ceiling(points.Max(p => p.P99) * 1.15 / 50) * 50;
         var slot = plotW / (double)points.Count;
         var svg = new StringBuilder();
         string N(double v) => v.ToString("0.#", CultureInfo.InvariantCulture);
         svg.AppendLine($"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{W}\" height=\"{H}\" font-family=\"sans-serif\" font-size=\"11\">");
         svg.AppendLine($"<rect width=\"{W}\" height=\"{H}\" fill=\"white\"/>");
-        svg.AppendLine($"<text x=\"{W / 2}\" y=\"16\" text-anchor=\"middle\" font-size=\"13\">net-porter: cycles/s (bars) and setup latency (lines) by parallel callers</text>");
+        svg.AppendLine($"<text x=\"{W / 2}\" y=\"18\" text-anchor=\"middle\" font-size=\"13\">net-porter: cycles/s (bars) and setup latency (lines) by parallel callers</text>");
+        svg.AppendLine($"<text x=\"{W / 2}\" y=\"34\" text-anchor=\"middle\">macvlan + host-local, 2 CPUs; parallel loops of setup + teardown from up to 4 users</text>");
         svg.AppendLine($"<line x1=\"{Left}\" y1=\"{Top + plotH}\" x2=\"{Left + plotW}\" y2=\"{Top + plotH}\" stroke=\"black\"/>");
         svg.AppendLine($"<text x=\"12\" y=\"{Top + (plotH / 2)}\" transform=\"rotate(-90 12 {Top + (plotH / 2)})\" text-anchor=\"middle\">cycles/s (max {N(maxRate)})</text>");
         svg.AppendLine($"<text x=\"{W - 12}\" y=\"{Top + (plotH / 2)}\" transform=\"rotate(90 {W - 12} {Top + (plotH / 2)})\" text-anchor=\"middle\">setup ms (max {N(maxMs)})</text>");
@@ -219,8 +244,12 @@ internal sealed partial class Load(Stack stack, IReadOnlyList<TestUser> users, J
             svg.AppendLine($"<rect x=\"{N(cx - (slot * 0.3))}\" y=\"{N(Top + plotH - h)}\" width=\"{N(slot * 0.6)}\" height=\"{N(h)}\" fill=\"#7aa6d6\"/>");
             svg.AppendLine($"<text x=\"{N(cx)}\" y=\"{N(Top + plotH - h - 4)}\" text-anchor=\"middle\">{N(rate)}/s</text>");
             svg.AppendLine($"<text x=\"{N(cx)}\" y=\"{Top + plotH + 15}\" text-anchor=\"middle\">{parallel} parallel</text>");
-            p50Line.Add($"{N(cx)},{N(Top + plotH - (plotH * p50 / maxMs))}");
-            p99Line.Add($"{N(cx)},{N(Top + plotH - (plotH * p99 / maxMs))}");
+            var y50 = Top + plotH - (plotH * p50 / maxMs);
+            var y99 = Top + plotH - (plotH * p99 / maxMs);
+            p50Line.Add($"{N(cx)},{N(y50)}");
+            p99Line.Add($"{N(cx)},{N(y99)}");
+            svg.AppendLine($"<text x=\"{N(cx + (slot * 0.32))}\" y=\"{N(y99 - 3)}\" fill=\"#d42\">{N(Math.Round(p99))} ms</text>");
+            svg.AppendLine($"<text x=\"{N(cx + (slot * 0.32))}\" y=\"{N(y50 + 12)}\" fill=\"#2a7\">{N(Math.Round(p50))} ms</text>");
         }
         svg.AppendLine($"<polyline points=\"{string.Join(' ', p50Line)}\" fill=\"none\" stroke=\"#2a7\" stroke-width=\"2\"/>");
         svg.AppendLine($"<polyline points=\"{string.Join(' ', p99Line)}\" fill=\"none\" stroke=\"#d42\" stroke-width=\"2\" stroke-dasharray=\"5,3\"/>");
@@ -253,7 +282,23 @@ internal sealed partial class Load(Stack stack, IReadOnlyList<TestUser> users, J
             Files(Path.Combine(state, "host-local"), f => System.Net.IPAddress.TryParse(Path.GetFileName(f), out _)),
             Files(Path.Combine(state, "cni", "results"), _ => true),
             Files(Path.Combine(state, "netns"), _ => true),
-            File.ReadAllLines($"/proc/{pid}/mountinfo").Length);
+            MountsUnder(pid, stack.Workspace.Root));
+    }
+
+    /// <summary>
+    /// Mounts the server sees under the run's workspace (its holds, bound under the state directory). The server shares
+    /// the machine's mount namespace, where anyone else's mounts come and go; those are not its doing.
+    /// </summary>
+    private static int MountsUnder(int pid, string root) =>
+        File.ReadAllLines($"/proc/{pid}/mountinfo").Count(l => l.Split(' ') is [_, _, _, _, var point, ..] && point.StartsWith(root + "/", StringComparison.Ordinal));
+
+    /// <summary>The server's own CPU time and that of its waited-for children (the CNI plugins), in seconds.</summary>
+    private static (double Own, double Children) CpuSeconds(int pid)
+    {
+        var stat = File.ReadAllText($"/proc/{pid}/stat");
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        double Ticks(int field) => long.Parse(fields[field - 3], CultureInfo.InvariantCulture) / 100.0; // fields as man 5 proc numbers them
+        return (Ticks(14) + Ticks(15), Ticks(16) + Ticks(17));
     }
 
     /// <summary>
@@ -268,6 +313,7 @@ internal sealed partial class Load(Stack stack, IReadOnlyList<TestUser> users, J
         }
         Thread.Sleep(3000);
         var rows = new List<(string When, Counts Counts)> { ("before", Count()) };
+        var cpuBefore = CpuSeconds(stack.Server.Pid);
         var cycles = 0;
         var errors = 0;
         var samples = new List<string>();
@@ -283,6 +329,7 @@ internal sealed partial class Load(Stack stack, IReadOnlyList<TestUser> users, J
             samples.AddRange(run.ErrorSamples);
             rows.Add(($"after {cycles} cycles", Count()));
         }
+        var cpuAfter = CpuSeconds(stack.Server.Pid);
         Thread.Sleep(5000);
         rows.Add(("5 s later", Count()));
 
@@ -290,8 +337,9 @@ internal sealed partial class Load(Stack stack, IReadOnlyList<TestUser> users, J
         var after = rows[^1].Counts;
         var report = new StringBuilder();
         report.AppendLine($"Soak: {cycles} setup/teardown cycles, {soakUsers.Count * loopsPerUser} in parallel ({loopsPerUser} loops each from {soakUsers.Count} users), " +
-            $"{F1(cycles / seconds)} cycles/s, setup p50 {F1(Percentile(setups, 0.5))} ms / p99 {F1(Percentile(setups, 0.99))} ms, {errors} errors.").AppendLine();
-        report.AppendLine("| when | server fds | threads | RSS | host links | host-local allocations | attachment records | holds | server mounts |")
+            $"{F1(cycles / seconds)} cycles/s, setup p50 {F1(Percentile(setups, 0.5))} ms / p99 {F1(Percentile(setups, 0.99))} ms, {errors} errors. " +
+            $"CPU per cycle: server {F1((cpuAfter.Own - cpuBefore.Own) * 1000 / cycles)} ms, the CNI plugins it ran {F1((cpuAfter.Children - cpuBefore.Children) * 1000 / cycles)} ms.").AppendLine();
+        report.AppendLine("| when | server fds | threads | RSS | host links | host-local allocations | attachment records | holds | mounts under the workspace |")
             .AppendLine("| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
         foreach (var (when, counts) in rows)
         {

@@ -327,9 +327,9 @@ internal sealed record Stack(string Label, Workspace Workspace, PorterServerProc
             startup, idleRss, server ?? Artifacts.ServerBinary, lan, timings => Config(workspace, group, users, timings));
     }
 
-    public JsonObject Drive(string verb, string? netns, string stdin, int count)
+    public JsonObject Drive(string verb, string? netns, string stdin, int count, string environment = "")
     {
-        var result = Caller.Run($"python3 {Driver} {Workspace.PluginPath} {count} {verb} {netns}", stdin, TimeSpan.FromMinutes(10));
+        var result = Caller.Run($"{environment}python3 {Driver} {Workspace.PluginPath} {count} {verb} {netns}", stdin, TimeSpan.FromMinutes(10));
         if (result.ExitCode != 0)
         {
             throw new InvalidOperationException($"driver failed ({Label}): {result}");

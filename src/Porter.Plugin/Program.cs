@@ -10,6 +10,7 @@ using Porter.Protocol;
 // The netavark plugin contract: argv[0] is the verb, JSON on stdin, exactly one JSON document on stdout,
 // errors as {"error": "..."} with a non-zero exit, and diagnostics on stderr only. The command-line verbs (attach,
 // detach, netns, status) go to their own parser; the netavark verbs never touch it.
+ClientTimings.Start();
 if (args.Length > 0 && CommandLineApp.Handles(args[0]))
 {
     return await CommandLineApp.RunAsync(args, Console.Out, Console.Error);
@@ -40,6 +41,13 @@ catch (Exception e)
 {
     Console.Error.WriteLine($"net-porter: {e}");
     return Fail($"internal error: {e.Message}");
+}
+finally
+{
+    if (ClientTimings.Summary() is { } timings)
+    {
+        Console.Error.WriteLine(timings);
+    }
 }
 
 int Fail(string message)

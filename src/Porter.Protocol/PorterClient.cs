@@ -36,6 +36,7 @@ public sealed class PorterClient : IDisposable
             MaxReceiveMessageSize = MaxReceiveMessageSize,
         });
         _client = new V1.Porter.PorterClient(_channel);
+        ClientTimings.Lap("client");
     }
 
     public string SocketPath { get; }
@@ -72,7 +73,9 @@ public sealed class PorterClient : IDisposable
         try
         {
             using var call = start(options);
-            return await call.ResponseAsync.ConfigureAwait(false);
+            var response = await call.ResponseAsync.ConfigureAwait(false);
+            ClientTimings.Lap("call");
+            return response;
         }
         catch (RpcException e) when (e.StatusCode == StatusCode.DeadlineExceeded && e.Status.Detail.Length == 0 && Timeout is { } waited)
         {
@@ -91,10 +94,12 @@ public sealed class PorterClient : IDisposable
 
     private async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, CancellationToken cancellationToken)
     {
+        ClientTimings.Lap("http pipeline");
         var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         try
         {
             await socket.ConnectAsync(new UnixDomainSocketEndPoint(SocketPath), cancellationToken).ConfigureAwait(false);
+            ClientTimings.Lap("connect");
             return new NetworkStream(socket, ownsSocket: true);
         }
         catch

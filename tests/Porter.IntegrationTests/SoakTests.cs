@@ -8,7 +8,7 @@ namespace Porter.IntegrationTests;
 
 /// <summary>
 /// A short soak (the bench runs the long one, 1000 cycles): two users' containers cycling in parallel, and afterwards
-/// the server holds exactly what it held before — descriptors, mounts — and so does the host: links, host-local
+/// the server holds exactly what it held before — descriptors, mounts under its state directory — and so does the host: links, host-local
 /// allocations, attachment records, holds. A leak of any of them shows here as one more after than before. Only
 /// counts are asserted; speed is the bench's business.
 /// </summary>
@@ -111,7 +111,8 @@ public sealed class SoakTests(LanWorld world)
         var state = workspace.StateDir;
         return new Counts(
             Descriptors(server.Pid).Count,
-            File.ReadAllLines($"/proc/{server.Pid}/mountinfo").Length,
+            // Only the run's own: the server shares the machine's mount namespace, where others' mounts come and go.
+            File.ReadAllLines($"/proc/{server.Pid}/mountinfo").Count(l => l.Split(' ') is [_, _, _, _, var point, ..] && point.StartsWith(workspace.Root + "/", StringComparison.Ordinal)),
             world.Lan.InHost("ip", "-o", "link").Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length,
             Files(Path.Combine(state, "host-local"), f => System.Net.IPAddress.TryParse(Path.GetFileName(f), out _)),
             Files(Path.Combine(state, "cni", "results"), _ => true),

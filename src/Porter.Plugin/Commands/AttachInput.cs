@@ -10,7 +10,9 @@ public sealed record AttachInput(string Netns, NetworkPluginExec Exec, NetworkOp
     {
         var netns = context.NetnsArgument(verb);
         var exec = PluginInput.Parse(PluginInput.ReadAll(context.Stdin), NetavarkJsonContext.Default.NetworkPluginExec, "netavark plugin");
-        return new AttachInput(netns, exec, NetworkOptions.From(exec.Network));
+        var input = new AttachInput(netns, exec, NetworkOptions.From(exec.Network));
+        Porter.Protocol.ClientTimings.Lap("input");
+        return input;
     }
 
     public string SocketPath => SocketLocator.Locate(Options.Socket);

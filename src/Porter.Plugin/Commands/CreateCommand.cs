@@ -18,6 +18,7 @@ public static class CreateCommand
     public static async Task<int> RunAsync(PluginContext context)
     {
         var (network, document, options) = ReadInput(context.Stdin);
+        ClientTimings.Lap("input");
         using var client = new PorterClient(SocketLocator.Locate(options.Socket), PluginContext.QueryTimeout);
         var reply = await client.CreateAsync(new CreateRequest { Resource = options.Resource, Network = RequestMapping.ToProto(network) });
 
@@ -28,6 +29,7 @@ public static class CreateCommand
             context.Stderr.WriteLine($"net-porter: warning: {warning}");
         }
         PluginOutput.WriteJson(context.Stdout, Encoding.UTF8.GetBytes(document.ToJsonString()));
+        ClientTimings.Lap("output");
         return 0;
     }
 

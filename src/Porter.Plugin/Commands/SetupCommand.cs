@@ -13,6 +13,7 @@ public static class SetupCommand
         using var client = new PorterClient(input.SocketPath, PluginContext.AttachTimeout);
         var reply = await client.SetupAsync(RequestMapping.ToSetup(input.Exec, input.Options.Resource, input.Netns));
         PluginOutput.WriteJson(context.Stdout, PluginOutput.StatusBlock(reply.Status));
+        ClientTimings.Lap("output");
         return 0;
     }
 }

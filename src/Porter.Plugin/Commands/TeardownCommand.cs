@@ -15,6 +15,7 @@ public static class TeardownCommand
         {
             context.Stderr.WriteLine($"net-porter: warning: {warning}");
         }
+        ClientTimings.Lap("output");
         return 0;
     }
 }
