@@ -132,10 +132,7 @@ public sealed record AttachmentPlan(
         {
             return [];
         }
-        if (request.StaticIps.Count > RequestValidator.MaxStaticIps)
-        {
-            throw RequestValidator.Invalid($"static_ips: {request.StaticIps.Count} addresses given; at most {RequestValidator.MaxStaticIps} are allowed");
-        }
+        RequestValidator.StaticIpCount(request.StaticIps.Count);
         if (ipam.WhyNoStaticIps(network.Name) is { } refusal)
         {
             throw RequestValidator.Invalid(refusal);

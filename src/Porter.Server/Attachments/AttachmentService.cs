@@ -69,10 +69,7 @@ public sealed class AttachmentService(
         var snapshot = store.Current;
         var (resource, network, decision) = RequestAccess.Authorize(snapshot, call.Caller, request.Resource);
         var kind = NetworkKind.Of(network, resource.Segment);
-        if (request.StaticIps.Count > RequestValidator.MaxStaticIps)
-        {
-            throw RequestValidator.Invalid($"static_ips: {request.StaticIps.Count} addresses given; at most {RequestValidator.MaxStaticIps} are allowed");
-        }
+        RequestValidator.StaticIpCount(request.StaticIps.Count);
         var (addresses, subnets) = RequestValidator.AttachAddresses(request.StaticIps);
         if (kind.Ipam.StaticIpsNeedPrefix && request.StaticIps.FirstOrDefault(ip => !ip.Contains('/', StringComparison.Ordinal)) is { } bare)
         {

@@ -19,6 +19,15 @@ public static partial class RequestValidator
     /// <summary>Names under /run/netns are file names; systemd unit instance names bound them in practice.</summary>
     public const int MaxNetnsNameLength = 64;
 
+    /// <summary>Setup and Attach take at most <see cref="MaxStaticIps"/> static addresses.</summary>
+    public static void StaticIpCount(int count)
+    {
+        if (count > MaxStaticIps)
+        {
+            throw Invalid($"static_ips: {count} addresses given; at most {MaxStaticIps} are allowed");
+        }
+    }
+
     public static void Resource(string resource)
     {
         if (CniNames.ValidateNetworkName(resource, CniNames.MaxNetworkNameLength) is { } problem)
